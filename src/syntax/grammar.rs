@@ -1,0 +1,6 @@
+//! The pest parser generated from `grammar/tariff.pest`.
+
+/// Parser for the tariff language; `Rule` names the grammar's rules.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/tariff.pest"]
+pub struct TariffParser;
