@@ -1,8 +1,13 @@
 //! tariff: a billing-rules language. Parse rule files, check them, and evaluate them over
 //! usage traces, exactly.
+#![warn(missing_docs)]
 
 pub mod ast;
+pub mod check;
+pub mod cli;
 pub mod diag;
+mod evalcmd;
+pub mod fmt;
 pub mod syntax;
 
 pub use syntax::parse_file;

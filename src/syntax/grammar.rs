@@ -1,4 +1,5 @@
 //! The pest parser generated from `grammar/tariff.pest`.
+#![allow(missing_docs)]
 
 /// Parser for the tariff language; `Rule` names the grammar's rules.
 #[derive(pest_derive::Parser)]

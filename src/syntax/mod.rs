@@ -3,5 +3,4 @@
 pub mod grammar;
 mod parser;
 
-pub(crate) use parser::clock_secs;
 pub use parser::parse_file;
