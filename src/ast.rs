@@ -737,7 +737,9 @@ pub enum Watch {
         selector: Option<Selector>,
         /// The threshold.
         threshold: Threshold,
-        /// Relative to each package's quota (`of quota`): per package.
+        /// Each package on its own (`each package`), not their total.
+        each: bool,
+        /// Relative to each package's quota (`of quota`).
         of_quota: bool,
         /// The whole watch.
         span: Span,

@@ -11,3 +11,5 @@ pub mod fmt;
 pub mod syntax;
 
 pub use syntax::parse_file;
+pub mod model;
+pub mod time;

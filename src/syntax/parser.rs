@@ -716,13 +716,17 @@ impl Builder {
         let mut k = kids(c).into_iter().peekable();
         match rule {
             Rule::remaining_falls => {
+                let each = k.peek().map(|x| x.as_rule()) == Some(Rule::each_package);
+                if each {
+                    k.next();
+                }
                 let selector = if k.peek().map(|x| x.as_rule()) == Some(Rule::selector) {
                     k.next().map(|x| self.selector(x))
                 } else {
                     None
                 };
                 let threshold = self.threshold(k.next().expect("grammar"));
-                Watch::RemainingFalls { selector, threshold, of_quota: text_of_quota, span: s }
+                Watch::RemainingFalls { selector, threshold, each, of_quota: text_of_quota, span: s }
             }
             Rule::before_expiry => {
                 let lead = self.duration(k.next().expect("grammar"));
