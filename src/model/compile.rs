@@ -92,7 +92,9 @@ impl Compiler<'_> {
                 }
                 DeclKind::Lifecycle(lc) => {
                     lc_ix.insert(lc.name.node.clone(), self.m.lifecycles.len());
+                    let rule = self.rule(d.span);
                     self.m.lifecycles.push(LifecycleM {
+                        rule,
                         name: lc.name.node.clone(),
                         states: lc
                             .states

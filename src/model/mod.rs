@@ -363,6 +363,8 @@ pub struct LifecycleM {
     pub states: Vec<StateM>,
     /// Transitions in source order.
     pub transitions: Vec<TransM>,
+    /// Where it is declared.
+    pub rule: RuleRef,
 }
 
 /// A state.

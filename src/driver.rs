@@ -1,0 +1,124 @@
+//! Driving an evaluation: trace lines in (validated, routed to their accounts, checked for
+//! time order), a [`Report`] out.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use crate::eval::report::{InvalidOut, Report};
+use crate::eval::{Account, EvalError, Event};
+use crate::model::Model;
+use crate::time::Instant;
+use crate::trace::{LineError, parse_line};
+
+/// Options of an evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Evaluate up to this instant (default: the latest event time).
+    pub until: Option<Instant>,
+    /// Track every account's balance from the start with this amount.
+    pub opening: Option<Decimal>,
+    /// List bad lines under `invalid` and go on.
+    pub keep_going: bool,
+}
+
+/// Why a run stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// A bad line (without `--keep-going`).
+    Line(u64, LineError),
+    /// Evaluation itself failed.
+    Eval(EvalError),
+}
+
+/// An evaluation in progress.
+pub struct Run<'m> {
+    m: &'m Model,
+    opts: Options,
+    accounts: Vec<Account>,
+    index: HashMap<String, usize>,
+    invalid: Vec<InvalidOut>,
+    after_until: u64,
+    latest: Option<Instant>,
+}
+
+impl<'m> Run<'m> {
+    /// A new run.
+    pub fn new(m: &'m Model, opts: Options) -> Self {
+        Run { m, opts, accounts: Vec::new(), index: HashMap::new(), invalid: Vec::new(), after_until: 0, latest: None }
+    }
+
+    fn bad(&mut self, line: u64, e: LineError) -> Result<(), Stop> {
+        if self.opts.keep_going {
+            self.invalid.push(InvalidOut { line, error: e.to_string() });
+            Ok(())
+        } else {
+            Err(Stop::Line(line, e))
+        }
+    }
+
+    /// Feeds one trace line (1-based `line`).
+    pub fn line(&mut self, text: &str, line: u64) -> Result<(), Stop> {
+        match parse_line(self.m, text, line) {
+            Ok(None) => Ok(()),
+            Ok(Some(p)) => self.event(&p.account, p.event),
+            Err(e) => self.bad(line, e),
+        }
+    }
+
+    /// Feeds a line that is not UTF-8.
+    pub fn not_text(&mut self, line: u64) -> Result<(), Stop> {
+        self.bad(line, LineError { field: None, message: "not UTF-8 text".into() })
+    }
+
+    /// Feeds one validated event of `account`.
+    pub fn event(&mut self, account: &str, ev: Event) -> Result<(), Stop> {
+        let a = match self.index.get(account) {
+            Some(&a) => a,
+            None => {
+                let mut acc = Account::new(self.m, account);
+                if let Some(o) = self.opts.opening {
+                    acc.open_balance(o);
+                }
+                self.accounts.push(acc);
+                self.index.insert(account.to_string(), self.accounts.len() - 1);
+                self.accounts.len() - 1
+            }
+        };
+        if let Some(prev) = self.accounts[a].last_at.filter(|p| ev.at < *p) {
+            let msg = format!("time goes back: this event is earlier than the account's previous one at {}", self.m.zone.format(prev));
+            return self.bad(ev.line, LineError { field: Some("at"), message: msg });
+        }
+        if self.opts.until.is_some_and(|u| ev.at > u) {
+            self.after_until += 1;
+            // Keep time order checks working for the lines that follow.
+            self.accounts[a].last_at = Some(ev.at);
+            return Ok(());
+        }
+        self.latest = Some(self.latest.map_or(ev.at, |l| l.max(ev.at)));
+        self.accounts[a].apply(self.m, &ev).map_err(Stop::Eval)
+    }
+
+    /// Fires what is due up to `until` and reports.
+    pub fn finish(mut self) -> Result<Report, Stop> {
+        let until = self.opts.until.or(self.latest);
+        if let Some(u) = until {
+            for a in &mut self.accounts {
+                a.advance(self.m, u).map_err(Stop::Eval)?;
+            }
+        }
+        Ok(Report {
+            product: self.m.product.clone(),
+            rules: self.m.file.clone(),
+            until: until.map(|u| self.m.zone.format(u)),
+            accounts: self.accounts.iter().map(|a| a.report(self.m)).collect(),
+            invalid: self.invalid,
+            after_until: self.after_until,
+        })
+    }
+
+    /// The accounts evaluated so far (for tests and hosts).
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+}

@@ -1,0 +1,420 @@
+//! Usage: refusal by state, caps, limits, drawdown across allowances, and pay-as-you-go.
+
+use rust_decimal::Decimal;
+
+use super::engine::{Checked, R};
+use super::pricing::price_lines;
+use super::state::*;
+use super::{Event, EvalError};
+use crate::model::*;
+use crate::time::Instant;
+
+impl Account {
+    pub(crate) fn usage(&mut self, m: &Model, ev: &Event, meter: MeterId, q: Decimal, dims: &[u8], subject: Option<&str>) -> R {
+        let at = ev.at;
+        let mname = || Some(m.meters[meter].name.clone());
+        // A state that refuses usage refuses all of it.
+        if self.refusing > 0 {
+            let s = (0..self.subjects.len()).find(|&s| self.state(m, s).is_some_and(|st| st.refuses));
+            if let Some(s) = s {
+                let reason = format!("{}_{}", self.subject_name(m, s).replace('#', "_"), self.state_name(m, s));
+                let rule = self.lc(m, s).and_then(|lc| lc.transitions.iter().find(|t| t.to == self.subjects[s].state)).map(|t| t.rule.to_string());
+                self.reject(at, ev.line, mname(), None, q, &reason, rule);
+                return Ok(());
+            }
+        }
+        // Distinct subjects: a new one must fit under the cap.
+        if m.meters[meter].distinct {
+            let who = subject.unwrap_or_default();
+            if !self.distinct[meter].contains(who) {
+                match self.cap(m, meter)? {
+                    Cap::Unlimited => {}
+                    Cap::NoEdition(rule) => {
+                        self.reject(at, ev.line, mname(), None, q, "no_edition", rule);
+                        return Ok(());
+                    }
+                    Cap::Limit(cap, rule) => {
+                        let count = Decimal::from(self.distinct[meter].len() as u64);
+                        if count.add(Decimal::ONE)? > cap {
+                            self.reject(at, ev.line, mname(), None, q, "over_cap", Some(rule));
+                            return Ok(());
+                        }
+                    }
+                }
+                self.distinct[meter].insert(who.to_string());
+                self.count_alerts(m, at, meter)?;
+            }
+        }
+        // Limits per calendar period.
+        let mut accepted = q;
+        let mut cut: Option<usize> = None;
+        for (li, l) in m.limits.iter().enumerate() {
+            let LimitOn::Usage(lm, sel) = &l.on else { continue };
+            if *lm != meter || !sel.matches(dims) {
+                continue;
+            }
+            let Some(amount) = self.num(&l.amount) else { continue };
+            self.roll(m, li, at, l.per, true)?;
+            let avail = amount.sub(self.limits[li].used)?.max(Decimal::ZERO);
+            let allowed = if l.partial { accepted.min(avail) } else if accepted <= avail { accepted } else { Decimal::ZERO };
+            if allowed < accepted {
+                accepted = allowed;
+                cut.get_or_insert(li);
+            }
+        }
+        // Drawdown.
+        let draw = m.draws.iter().find(|d| d.meter == meter && d.sel.matches(dims));
+        let default_sources = [SourceM::Payg];
+        let sources: &[SourceM] = draw.map(|d| d.sources.as_slice()).unwrap_or(&default_sources);
+        let mut need = accepted;
+        let mut payg = Decimal::ZERO;
+        let mut refused_reason: Option<(&str, Option<String>)> = None;
+        for src in sources {
+            if need.is_zero() {
+                break;
+            }
+            match src {
+                SourceM::Item(i) => need = self.draw_from(m, at, meter, dims, need, |it, id| id == *i && it.is_allowance())?,
+                SourceM::Packages => need = self.draw_from(m, at, meter, dims, need, |it, _| matches!(it.kind, ItemKind::Package { .. }))?,
+                SourceM::Payg => {
+                    match self.stop_at_quota(m, at, meter, dims) {
+                        Some(rule) => refused_reason = Some(("quota_exhausted", Some(rule))),
+                        None => {
+                            payg = need;
+                            need = Decimal::ZERO;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        if !need.is_zero() && refused_reason.is_none() {
+            refused_reason = Some(("quota_exhausted", draw.map(|d| d.rule.to_string())));
+        }
+        // What allowances served, what pay-as-you-go takes, and what is left over is refused.
+        let taken = accepted.sub(need)?;
+        let served = taken.sub(payg)?;
+        if payg > Decimal::ZERO {
+            self.charge_usage(m, at, meter, dims, payg, served)?;
+        }
+        // Counters count what was accepted.
+        for (li, l) in m.limits.iter().enumerate() {
+            if let LimitOn::Usage(lm, sel) = &l.on {
+                if *lm == meter && sel.matches(dims) {
+                    self.limits[li].used = self.limits[li].used.add(taken)?;
+                }
+            }
+        }
+        for (pi, p) in m.prices.iter().enumerate() {
+            if let PriceShape::Tiered(BasisM::Volume { period, meter: bm, sel }, _) = &p.shape {
+                if *bm == meter && sel.matches(dims) {
+                    self.roll_volume(m, pi, at, *period)?;
+                    self.volumes[pi].used = self.volumes[pi].used.add(taken)?;
+                }
+            }
+        }
+        let refused = q.sub(taken)?;
+        if refused > Decimal::ZERO {
+            let (reason, rule) = match (cut, refused_reason) {
+                (Some(li), _) => ("over_limit", Some(m.limits[li].rule.to_string())),
+                (None, Some((r, rule))) => (r, rule),
+                (None, None) => ("refused", None),
+            };
+            self.reject(at, ev.line, mname(), None, refused, reason, rule);
+        }
+        Ok(())
+    }
+
+    /// Draws up to `need` from usable allowances that `pick` selects, earliest expiry first,
+    /// then earliest effective, then creation order; returns what is still needed.
+    fn draw_from(&mut self, m: &Model, at: Instant, meter: MeterId, dims: &[u8], mut need: Decimal, pick: impl Fn(&Item, usize) -> bool) -> R<Decimal> {
+        let mut guard = 0u32;
+        while need > Decimal::ZERO {
+            guard += 1;
+            if guard > 100_000 {
+                return Err(EvalError::new("drawdown did not settle"));
+            }
+            let best = (0..self.subjects.len())
+                .filter(|&s| {
+                    let sub = &self.subjects[s];
+                    sub.item.is_some_and(|i| {
+                        let it = &m.items[i];
+                        it.meter == Some(meter) && pick(it, i) && it.sel.matches(dims)
+                    }) && sub.remaining > Decimal::ZERO
+                        && sub.expires.is_none_or(|e| e > at)
+                        && self.usable(m, s)
+                })
+                .min_by_key(|&s| {
+                    let sub = &self.subjects[s];
+                    (sub.expires.unwrap_or(Instant::MAX), sub.effective, sub.seq)
+                });
+            let Some(s) = best else { break };
+            let mut take = need.min(self.subjects[s].remaining);
+            // A total-remaining trigger fires at the moment its threshold is crossed.
+            let crossing = self.crossing(m, s, take)?;
+            if let Some((_, _, room)) = crossing {
+                take = room;
+            }
+            self.subjects[s].remaining = self.subjects[s].remaining.sub(take)?;
+            need = need.sub(take)?;
+            self.package_alerts(m, at, s)?;
+            self.settle(m, s, at)?;
+            if let Some((t, w, _)) = crossing {
+                self.above[t][w] = false;
+                self.run_trigger(m, at, t)?;
+            }
+        }
+        Ok(need)
+    }
+
+    /// The first armed total-remaining trigger watch that drawing `take` from `s` crosses,
+    /// with how much can be drawn before it fires.
+    fn crossing(&self, m: &Model, s: usize, take: Decimal) -> R<Option<(usize, usize, Decimal)>> {
+        let Some(item) = self.subjects[s].item else { return Ok(None) };
+        for (ti, t) in m.triggers.iter().enumerate() {
+            for (wi, w) in t.watches.iter().enumerate() {
+                let WatchM::Remaining { sel, threshold, per_package: false } = w else { continue };
+                if !self.above[ti][wi] || !item_selected(&m.items[item], sel) {
+                    continue;
+                }
+                let total = self.total_remaining(m, sel, self.last_at.unwrap_or(Instant(0)))?;
+                let Some(th) = self.threshold(m, threshold, total)? else { continue };
+                if total.sub(take)? <= th {
+                    return Ok(Some((ti, wi, total.sub(th)?.max(Decimal::ZERO).min(take))));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Remaining quota of usable, unexpired packages that `sel` selects.
+    pub(crate) fn total_remaining(&self, m: &Model, sel: &Sel, at: Instant) -> R<Decimal> {
+        let mut total = Decimal::ZERO;
+        for s in 0..self.subjects.len() {
+            let sub = &self.subjects[s];
+            let Some(i) = sub.item else { continue };
+            if item_selected(&m.items[i], sel) && sub.expires.is_none_or(|e| e > at) && self.usable(m, s) {
+                total = total.add(sub.remaining)?;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Recomputes which total-remaining watches are above their thresholds (after purchases,
+    /// expiries and parameter changes, which never fire them).
+    pub(crate) fn refresh_triggers(&mut self, m: &Model) -> R {
+        let at = self.last_at.unwrap_or(Instant(0));
+        for (ti, t) in m.triggers.iter().enumerate() {
+            for (wi, w) in t.watches.iter().enumerate() {
+                if let WatchM::Remaining { sel, threshold, per_package: false } = w {
+                    let total = self.total_remaining(m, sel, at)?;
+                    self.above[ti][wi] = match self.threshold(m, threshold, total)? {
+                        Some(th) => total > th,
+                        None => false,
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Per-package remaining alerts, once per package per threshold.
+    fn package_alerts(&mut self, m: &Model, at: Instant, s: usize) -> R {
+        let Some(item) = self.subjects[s].item else { return Ok(()) };
+        for (ai, a) in m.alerts.iter().enumerate() {
+            let Some(WatchM::Remaining { sel, threshold, per_package: true }) = &a.watch else { continue };
+            if !item_selected(&m.items[item], sel) {
+                continue;
+            }
+            let Some(th) = self.threshold(m, threshold, self.subjects[s].quota)? else { continue };
+            let key = (ai as u32, th);
+            if self.subjects[s].remaining <= th && !self.subjects[s].fired.contains(&key) {
+                self.subjects[s].fired.push(key);
+                let name = self.subject_name(m, s);
+                let msg = format!("{name} has {} left of {}", self.subjects[s].remaining.normalize(), self.subjects[s].quota.normalize());
+                self.alert(at, name, a, msg);
+            }
+        }
+        Ok(())
+    }
+
+    /// Count alerts: armed ones fire when the count reaches their share of the cap.
+    fn count_alerts(&mut self, m: &Model, at: Instant, meter: MeterId) -> R {
+        for (ai, a) in m.alerts.iter().enumerate() {
+            let Some(WatchM::CountReaches { meter: am, threshold }) = &a.watch else { continue };
+            if *am != meter || !self.armed[ai] {
+                continue;
+            }
+            let Cap::Limit(cap, _) = self.cap(m, meter)? else { continue };
+            let Some(th) = self.threshold(m, threshold, cap)? else { continue };
+            let count = Decimal::from(self.distinct[meter].len() as u64);
+            if count >= th {
+                self.armed[ai] = false;
+                let msg = format!("{} {} counted of a cap of {}", count, m.meters[meter].name, cap.normalize());
+                self.alert(at, m.meters[meter].name.clone(), a, msg);
+            }
+        }
+        Ok(())
+    }
+
+    /// Arms the count alerts (an edition bought, a cap raised).
+    pub(crate) fn arm_count_alerts(&mut self, m: &Model) {
+        for (ai, a) in m.alerts.iter().enumerate() {
+            if matches!(a.watch, Some(WatchM::CountReaches { .. })) {
+                self.armed[ai] = true;
+            }
+        }
+    }
+
+    /// The cap on distinct subjects of `meter`: editions that serve it, plus their packs.
+    pub(crate) fn cap(&self, m: &Model, meter: MeterId) -> R<Cap> {
+        let mut any_declared = None;
+        let mut total: Option<(Decimal, String)> = None;
+        for (i, it) in m.items.iter().enumerate() {
+            let ItemKind::Edition { cap: Some((cm, base, per)), .. } = &it.kind else { continue };
+            if *cm != meter {
+                continue;
+            }
+            any_declared.get_or_insert_with(|| it.rule.to_string());
+            for s in 0..self.subjects.len() {
+                if self.subjects[s].item != Some(i) || !self.usable(m, s) {
+                    continue;
+                }
+                let mut c = *base;
+                if let Some((add, pack)) = per {
+                    for p in 0..self.subjects.len() {
+                        if self.subjects[p].item == Some(*pack) && self.usable(m, p) {
+                            c = c.add(add.mul(self.subjects[p].units)?)?;
+                        }
+                    }
+                }
+                let sum = total.as_ref().map(|t| t.0).unwrap_or_default().add(c)?;
+                total = Some((sum, it.rule.to_string()));
+            }
+        }
+        Ok(match (total, any_declared) {
+            (Some((c, rule)), _) => Cap::Limit(c, rule),
+            (None, Some(rule)) => Cap::NoEdition(Some(rule)),
+            (None, None) => Cap::Unlimited,
+        })
+    }
+
+    /// Past the quota, usage is refused when every unexpired package serving it stops at its
+    /// quota; returns the rule of one such package.
+    fn stop_at_quota(&self, m: &Model, at: Instant, meter: MeterId, dims: &[u8]) -> Option<String> {
+        let mut rule = None;
+        for sub in &self.subjects {
+            let Some(i) = sub.item else { continue };
+            let it = &m.items[i];
+            let ItemKind::Package { refuse_past_quota, .. } = it.kind else { continue };
+            if it.meter != Some(meter) || !it.sel.matches(dims) || sub.expires.is_some_and(|e| e <= at) {
+                continue;
+            }
+            if !refuse_past_quota {
+                return None;
+            }
+            rule.get_or_insert_with(|| it.rule.to_string());
+        }
+        rule
+    }
+
+    fn roll(&mut self, m: &Model, li: usize, at: Instant, per: crate::ast::CalUnit, _usage: bool) -> R {
+        let c = &mut self.limits[li];
+        if c.end.is_none_or(|e| at >= e) || c.start.is_none_or(|s| at < s) {
+            let start = m.zone.period_start(at, per).ok_or_else(EvalError::time)?;
+            let end = m.zone.period_next(start, per).ok_or_else(EvalError::time)?;
+            *c = Ctr { start: Some(start), end: Some(end), used: Decimal::ZERO };
+        }
+        Ok(())
+    }
+
+    pub(crate) fn roll_limit(&mut self, m: &Model, li: usize, at: Instant) -> R {
+        let per = m.limits[li].per;
+        self.roll(m, li, at, per, false)
+    }
+
+    fn roll_volume(&mut self, m: &Model, pi: usize, at: Instant, per: crate::ast::CalUnit) -> R {
+        let c = &mut self.volumes[pi];
+        if c.end.is_none_or(|e| at >= e) || c.start.is_none_or(|s| at < s) {
+            let start = m.zone.period_start(at, per).ok_or_else(EvalError::time)?;
+            let end = m.zone.period_next(start, per).ok_or_else(EvalError::time)?;
+            *c = Ctr { start: Some(start), end: Some(end), used: Decimal::ZERO };
+        }
+        Ok(())
+    }
+
+    /// Prices `qty` pay-as-you-go units (after `served` units of the event went to allowances).
+    fn charge_usage(&mut self, m: &Model, at: Instant, meter: MeterId, dims: &[u8], qty: Decimal, served: Decimal) -> R {
+        let Some(pi) = m.prices.iter().position(|p| p.meter == meter && p.sel.matches(dims)) else {
+            // No price: nothing to charge (a meter that is only counted or capped).
+            return Ok(());
+        };
+        let p = &m.prices[pi];
+        let before = match &p.shape {
+            PriceShape::Tiered(BasisM::Volume { period, sel, meter: bm }, _) => {
+                self.roll_volume(m, pi, at, *period)?;
+                let own = if *bm == meter && sel.matches(dims) { served } else { Decimal::ZERO };
+                self.volumes[pi].used.add(own)?
+            }
+            _ => Decimal::ZERO,
+        };
+        let lines = price_lines(p, qty, before)?;
+        for (quantity, unit_price, amount) in lines {
+            self.add_usage_line(m, at, pi, quantity, unit_price, amount)?;
+        }
+        Ok(())
+    }
+
+    fn add_usage_line(&mut self, m: &Model, at: Instant, pi: usize, quantity: Decimal, unit_price: Option<Decimal>, amount: Decimal) -> R {
+        if let Some(cycle) = &m.usage_cycle {
+            let open = self.cycle.as_ref().is_some_and(|c| at >= c.start && at < c.end);
+            if !open {
+                let (start, end) = cycle.cadence.cycle(&m.zone, at).ok_or_else(EvalError::time)?;
+                self.cycle = Some(Cycle { start, end, lines: Vec::new() });
+                self.next_due = None;
+            }
+        }
+        let lines = match &self.cycle {
+            Some(c) => &c.lines,
+            None => &self.loose,
+        };
+        let found = lines.iter().copied().find(|&l| self.charges[l].price == Some(pi) && self.charges[l].unit_price == unit_price);
+        match found {
+            Some(l) => {
+                let c = &mut self.charges[l];
+                c.quantity = c.quantity.add(quantity)?;
+                c.amount = c.amount.add(amount)?;
+            }
+            None => {
+                let p = &m.prices[pi];
+                self.charges.push(Charge {
+                    at,
+                    item: p.name.clone(),
+                    kind: Kind::Usage,
+                    quantity,
+                    unit_price,
+                    amount,
+                    bill: None,
+                    rule: p.rule.to_string(),
+                    price: Some(pi),
+                });
+                let ix = self.charges.len() - 1;
+                match &mut self.cycle {
+                    Some(c) => c.lines.push(ix),
+                    None => self.loose.push(ix),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cap on distinct subjects.
+pub(crate) enum Cap {
+    /// No edition declares one.
+    Unlimited,
+    /// Editions declare one, none is held.
+    NoEdition(Option<String>),
+    /// The cap and the rule of an edition that gives it.
+    Limit(Decimal, String),
+}
