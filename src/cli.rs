@@ -74,13 +74,21 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match cli.command {
-        Command::Check { paths, format, deny, sources, assumptions } => {
-            run_check(&paths, format, deny.is_some(), &sources, assumptions)
-        }
+        Command::Check {
+            paths,
+            format,
+            deny,
+            sources,
+            assumptions,
+        } => run_check(&paths, format, deny.is_some(), &sources, assumptions),
         Command::Fmt { paths, check } => run_fmt(&paths, check),
         Command::Eval(args) => crate::evalcmd::run(args),
         Command::Test { paths } => crate::evalcmd::run_tests(&paths),
@@ -103,7 +111,9 @@ pub fn collect_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for e in entries {
         if e.is_dir() {
@@ -117,9 +127,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Reads a file as text; invalid UTF-8 is a diagnostic, not a crash.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("`{}` is not UTF-8 text (invalid byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+        format!(
+            "`{}` is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
@@ -128,7 +143,13 @@ fn usage_error(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run_check(paths: &[PathBuf], format: DiagFormat, deny_warnings: bool, sources: &[PathBuf], assumptions: bool) -> ExitCode {
+fn run_check(
+    paths: &[PathBuf],
+    format: DiagFormat,
+    deny_warnings: bool,
+    sources: &[PathBuf],
+    assumptions: bool,
+) -> ExitCode {
     let files = match collect_rule_files(paths) {
         Ok(f) => f,
         Err(e) => return usage_error(&e),
@@ -142,22 +163,25 @@ fn run_check(paths: &[PathBuf], format: DiagFormat, deny_warnings: bool, sources
         let name = f.display().to_string();
         let (text, diags) = match read_text(f) {
             Ok(text) => {
-                let mut opts = CheckOptions { source_dirs: sources.to_vec() };
+                let mut opts = CheckOptions {
+                    source_dirs: sources.to_vec(),
+                };
                 if let Some(dir) = f.parent() {
                     opts.source_dirs.insert(0, dir.to_path_buf());
                 }
                 let diags = check_text(&text, &opts);
-                if assumptions {
-                    if let Ok(file) = crate::parse_file(&text) {
-                        for (span, what) in crate::check::assumptions(&file) {
-                            let (l, c) = crate::diag::line_col(&text, span.start);
-                            let _ = writeln!(out, "{name}:{l}:{c}: assumed: {what}");
-                        }
+                if assumptions && let Ok(file) = crate::parse_file(&text) {
+                    for (span, what) in crate::check::assumptions(&file) {
+                        let (l, c) = crate::diag::line_col(&text, span.start);
+                        let _ = writeln!(out, "{name}:{l}:{c}: assumed: {what}");
                     }
                 }
                 (text, diags)
             }
-            Err(e) => (String::new(), vec![Diag::error("tariff::io::unreadable", e).help("rule files are UTF-8 text")]),
+            Err(e) => (
+                String::new(),
+                vec![Diag::error("tariff::io::unreadable", e).help("rule files are UTF-8 text")],
+            ),
         };
         for d in &diags {
             match d.severity {
@@ -181,9 +205,16 @@ fn run_check(paths: &[PathBuf], format: DiagFormat, deny_warnings: bool, sources
     }
     let _ = out.flush();
     if format == DiagFormat::Human {
-        eprintln!("checked {} file(s): {errors} error(s), {warnings} warning(s)", files.len());
+        eprintln!(
+            "checked {} file(s): {errors} error(s), {warnings} warning(s)",
+            files.len()
+        );
     }
-    if errors > 0 || (deny_warnings && warnings > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Parses and checks rule-file text: every diagnostic, errors first by position.
@@ -231,5 +262,9 @@ fn run_fmt(paths: &[PathBuf], check_only: bool) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

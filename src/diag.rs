@@ -40,12 +40,21 @@ pub struct Diag {
 impl Diag {
     /// An error.
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
-        Diag { code, severity: Severity::Error, message: message.into(), labels: Vec::new(), help: None }
+        Diag {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
     }
 
     /// A warning.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diag { severity: Severity::Warning, ..Diag::error(code, message) }
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(code, message)
+        }
     }
 
     /// Adds a labelled span.
@@ -77,13 +86,17 @@ pub struct Report {
 impl Report {
     /// Binds `diag` to the file `name` whose text is `text`.
     pub fn new(diag: Diag, name: &str, text: &str) -> Self {
-        Report { diag, src: NamedSource::new(name, text.to_string()) }
+        Report {
+            diag,
+            src: NamedSource::new(name, text.to_string()),
+        }
     }
 
     /// Renders without colour at a fixed width (for snapshots and logs).
     pub fn render_plain(&self, width: usize) -> String {
         let mut out = String::new();
-        let h = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(width);
+        let h =
+            GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(width);
         if h.render_report(&mut out, self).is_err() {
             out = format!("{}: {}", self.diag.code, self.diag.message);
         }
@@ -124,26 +137,35 @@ impl miette::Diagnostic for Report {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        if self.diag.labels.is_empty() { None } else { Some(&self.src) }
+        if self.diag.labels.is_empty() {
+            None
+        } else {
+            Some(&self.src)
+        }
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         if self.diag.labels.is_empty() {
             return None;
         }
         let len = self.src.inner().len();
-        Some(Box::new(self.diag.labels.iter().enumerate().map(move |(i, (s, t))| {
-            let start = s.start.min(len);
-            let end = s.end.clamp(start, len);
-            let span = Span::new(start, end);
-            if i == 0 {
-                LabeledSpan::new_primary_with_span(Some(t.clone()), span)
-            } else {
-                LabeledSpan::new_with_span(Some(t.clone()), span)
-            }
-        })))
+        Some(Box::new(self.diag.labels.iter().enumerate().map(
+            move |(i, (s, t))| {
+                let start = s.start.min(len);
+                let end = s.end.clamp(start, len);
+                let span = Span::new(start, end);
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(Some(t.clone()), span)
+                } else {
+                    LabeledSpan::new_with_span(Some(t.clone()), span)
+                }
+            },
+        )))
     }
 }
 
@@ -156,7 +178,12 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     }
     let before = &text[..off];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -202,7 +229,11 @@ impl Diag {
             Severity::Warning => "warning",
             Severity::Advice => "notice",
         };
-        let esc = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+        let esc = |s: &str| {
+            s.replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
+        };
         let mut msg = self.message.clone();
         if let Some(h) = &self.help {
             msg.push_str(" (help: ");

@@ -45,12 +45,23 @@ pub struct Run<'m> {
 impl<'m> Run<'m> {
     /// A new run.
     pub fn new(m: &'m Model, opts: Options) -> Self {
-        Run { m, opts, accounts: Vec::new(), index: HashMap::new(), invalid: Vec::new(), after_until: 0, latest: None }
+        Run {
+            m,
+            opts,
+            accounts: Vec::new(),
+            index: HashMap::new(),
+            invalid: Vec::new(),
+            after_until: 0,
+            latest: None,
+        }
     }
 
     fn bad(&mut self, line: u64, e: LineError) -> Result<(), Stop> {
         if self.opts.keep_going {
-            self.invalid.push(InvalidOut { line, error: e.to_string() });
+            self.invalid.push(InvalidOut {
+                line,
+                error: e.to_string(),
+            });
             Ok(())
         } else {
             Err(Stop::Line(line, e))
@@ -68,7 +79,13 @@ impl<'m> Run<'m> {
 
     /// Feeds a line that is not UTF-8.
     pub fn not_text(&mut self, line: u64) -> Result<(), Stop> {
-        self.bad(line, LineError { field: None, message: "not UTF-8 text".into() })
+        self.bad(
+            line,
+            LineError {
+                field: None,
+                message: "not UTF-8 text".into(),
+            },
+        )
     }
 
     /// Feeds one validated event of `account`.
@@ -81,13 +98,23 @@ impl<'m> Run<'m> {
                     acc.open_balance(o);
                 }
                 self.accounts.push(acc);
-                self.index.insert(account.to_string(), self.accounts.len() - 1);
+                self.index
+                    .insert(account.to_string(), self.accounts.len() - 1);
                 self.accounts.len() - 1
             }
         };
         if let Some(prev) = self.accounts[a].last_at.filter(|p| ev.at < *p) {
-            let msg = format!("time goes back: this event is earlier than the account's previous one at {}", self.m.zone.format(prev));
-            return self.bad(ev.line, LineError { field: Some("at"), message: msg });
+            let msg = format!(
+                "time goes back: this event is earlier than the account's previous one at {}",
+                self.m.zone.format(prev)
+            );
+            return self.bad(
+                ev.line,
+                LineError {
+                    field: Some("at"),
+                    message: msg,
+                },
+            );
         }
         if self.opts.until.is_some_and(|u| ev.at > u) {
             self.after_until += 1;

@@ -61,7 +61,10 @@ pub fn load_model(path: &Path) -> Option<Model> {
     if let Some(d) = path.parent() {
         opts.source_dirs.push(d.to_path_buf());
     }
-    let diags: Vec<Diag> = check_text(&text, &opts).into_iter().filter(|d| d.severity == Severity::Error).collect();
+    let diags: Vec<Diag> = check_text(&text, &opts)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
     let file = match crate::parse_file(&text) {
         Ok(f) if diags.is_empty() => f,
         Ok(_) | Err(_) => {
@@ -84,14 +87,24 @@ pub fn load_model(path: &Path) -> Option<Model> {
 
 /// Runs `tariff eval`.
 pub fn run(args: EvalArgs) -> ExitCode {
-    let until = match args.until.as_deref().map(chrono::DateTime::parse_from_rfc3339).transpose() {
+    let until = match args
+        .until
+        .as_deref()
+        .map(chrono::DateTime::parse_from_rfc3339)
+        .transpose()
+    {
         Ok(u) => u.map(|t| crate::time::Instant::from_chrono(&t)),
         Err(e) => {
             eprintln!("error: --until must be an RFC 3339 time with offset: {e}");
             return ExitCode::from(2);
         }
     };
-    let opening = match args.opening_balance.as_deref().map(|s| s.parse::<Decimal>()).transpose() {
+    let opening = match args
+        .opening_balance
+        .as_deref()
+        .map(|s| s.parse::<Decimal>())
+        .transpose()
+    {
         Ok(o) => o,
         Err(_) => {
             eprintln!("error: --opening-balance must be a decimal amount");
@@ -109,12 +122,25 @@ pub fn run(args: EvalArgs) -> ExitCode {
             }
         }
     };
-    let Some(model) = load_model(&args.rules) else { return ExitCode::from(1) };
-    let mut run = Run::new(&model, Options { until, opening, keep_going: args.keep_going });
+    let Some(model) = load_model(&args.rules) else {
+        return ExitCode::from(1);
+    };
+    let mut run = Run::new(
+        &model,
+        Options {
+            until,
+            opening,
+            keep_going: args.keep_going,
+        },
+    );
     let mut reader = std::io::BufReader::with_capacity(1 << 20, input);
     let mut buf = Vec::with_capacity(256);
     let mut line = 0u64;
-    let trace_name = if args.trace == "-" { "<stdin>".to_string() } else { args.trace.clone() };
+    let trace_name = if args.trace == "-" {
+        "<stdin>".to_string()
+    } else {
+        args.trace.clone()
+    };
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {
@@ -151,7 +177,10 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let _ = writeln!(w, "{}", out.trim_end());
     let _ = w.flush();
     if !report.invalid.is_empty() {
-        eprintln!("{} invalid line(s) in `{trace_name}` (listed under `invalid`)", report.invalid.len());
+        eprintln!(
+            "{} invalid line(s) in `{trace_name}` (listed under `invalid`)",
+            report.invalid.len()
+        );
     }
     ExitCode::SUCCESS
 }
@@ -160,15 +189,25 @@ pub fn run(args: EvalArgs) -> ExitCode {
 fn report_stop(stop: &Stop, trace: &str, raw: &[u8]) {
     match stop {
         Stop::Line(line, e) => {
-            let text = String::from_utf8_lossy(raw).trim_end_matches(['\n', '\r']).chars().take(2000).collect::<String>();
+            let text = String::from_utf8_lossy(raw)
+                .trim_end_matches(['\n', '\r'])
+                .chars()
+                .take(2000)
+                .collect::<String>();
             let span = e
                 .field
-                .and_then(|f| text.find(&format!("\"{f}\"")).map(|p| crate::ast::Span::new(p, p + f.len() + 2)))
+                .and_then(|f| {
+                    text.find(&format!("\"{f}\""))
+                        .map(|p| crate::ast::Span::new(p, p + f.len() + 2))
+                })
                 .unwrap_or(crate::ast::Span::new(0, text.len().min(1)));
             let d = Diag::error("tariff::trace::invalid_line", format!("{trace}:{line}: {e}"))
                 .label(span, e.field.map(|f| format!("`{f}`")).unwrap_or_else(|| "this line".into()))
                 .help("fix the line, or pass --keep-going to list bad lines under `invalid` and evaluate the rest");
-            eprintln!("{}", DiagReport::new(d, &format!("{trace}:{line}"), &text).render(color()));
+            eprintln!(
+                "{}",
+                DiagReport::new(d, &format!("{trace}:{line}"), &text).render(color())
+            );
         }
         Stop::Eval(e) => {
             let mut msg = e.message.clone();
@@ -177,9 +216,16 @@ fn report_stop(stop: &Stop, trace: &str, raw: &[u8]) {
             }
             let mut d = Diag::error("tariff::eval::overflow", msg);
             if let Some(r) = &e.rule {
-                d = d.help(format!("the rule at {r} produced it; check its amounts and the trace's quantities"));
+                d = d.help(format!(
+                    "the rule at {r} produced it; check its amounts and the trace's quantities"
+                ));
             }
-            eprintln!("error[{}]: {}{}", d.code, d.message, d.help.map(|h| format!("\n  help: {h}")).unwrap_or_default());
+            eprintln!(
+                "error[{}]: {}{}",
+                d.code,
+                d.message,
+                d.help.map(|h| format!("\n  help: {h}")).unwrap_or_default()
+            );
         }
     }
 }
@@ -216,5 +262,9 @@ pub fn run_tests(paths: &[PathBuf]) -> ExitCode {
         }
     }
     println!("{passed} passed, {failed} failed");
-    if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -12,8 +12,8 @@ pub mod fmt;
 pub mod syntax;
 
 pub use syntax::parse_file;
+pub mod eval;
+pub mod examples;
 pub mod model;
 pub mod time;
 pub mod trace;
-pub mod eval;
-pub mod examples;

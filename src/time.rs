@@ -4,7 +4,10 @@
 //! in the product's [`Zone`]; N days is N x 24 hours; N months keeps the wall-clock time and
 //! clamps the day to the month's end.
 
-use chrono::{DateTime, Datelike, Duration as ChronoDuration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration as ChronoDuration, FixedOffset, LocalResult, NaiveDate,
+    NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::ast::CalUnit;
@@ -29,7 +32,9 @@ impl Instant {
 
     /// `self + hours`, checked.
     pub fn plus_secs(self, secs: i64) -> Option<Instant> {
-        secs.checked_mul(1_000_000).and_then(|u| self.0.checked_add(u)).map(Instant)
+        secs.checked_mul(1_000_000)
+            .and_then(|u| self.0.checked_add(u))
+            .map(Instant)
     }
 }
 
@@ -74,7 +79,7 @@ impl Dur {
     }
 
     /// Negated.
-    pub fn neg(self) -> Dur {
+    pub fn negated(self) -> Dur {
         match self {
             Dur::Hours(h) => Dur::Hours(-h),
             Dur::Days(d) => Dur::Days(-d),
@@ -96,13 +101,20 @@ impl Zone {
     /// The instant of a wall-clock time (in a gap: the first instant after it; in an overlap: the earlier).
     pub fn instant(&self, n: NaiveDateTime) -> Option<Instant> {
         match self {
-            Zone::Fixed(o) => o.from_local_datetime(&n).single().map(|t| Instant::from_chrono(&t)),
+            Zone::Fixed(o) => o
+                .from_local_datetime(&n)
+                .single()
+                .map(|t| Instant::from_chrono(&t)),
             Zone::Named(z) => match z.from_local_datetime(&n) {
-                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(Instant::from_chrono(&t)),
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                    Some(Instant::from_chrono(&t))
+                }
                 LocalResult::None => {
                     // A DST gap: walk forward a minute at a time (gaps are at most a few hours).
                     (1..=24 * 60).find_map(|m| {
-                        z.from_local_datetime(&(n + ChronoDuration::minutes(m))).earliest().map(|t| Instant::from_chrono(&t))
+                        z.from_local_datetime(&(n + ChronoDuration::minutes(m)))
+                            .earliest()
+                            .map(|t| Instant::from_chrono(&t))
                     })
                 }
             },
@@ -125,8 +137,14 @@ impl Zone {
 
     /// RFC 3339 text of an instant in this zone.
     pub fn format(&self, t: Instant) -> String {
-        let Some(u) = t.to_utc() else { return format!("@{}", t.0) };
-        let fmt = if u.nanosecond() == 0 { chrono::SecondsFormat::Secs } else { chrono::SecondsFormat::AutoSi };
+        let Some(u) = t.to_utc() else {
+            return format!("@{}", t.0);
+        };
+        let fmt = if u.nanosecond() == 0 {
+            chrono::SecondsFormat::Secs
+        } else {
+            chrono::SecondsFormat::AutoSi
+        };
         match self {
             Zone::Fixed(o) => u.with_timezone(o).to_rfc3339_opts(fmt, true),
             Zone::Named(z) => u.with_timezone(z).to_rfc3339_opts(fmt, true),
@@ -140,7 +158,9 @@ impl Zone {
         let start = match unit {
             CalUnit::Hour => d.and_hms_opt(l.hour(), 0, 0)?,
             CalUnit::Day => d.and_hms_opt(0, 0, 0)?,
-            CalUnit::Month => NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?.and_hms_opt(0, 0, 0)?,
+            CalUnit::Month => {
+                NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?.and_hms_opt(0, 0, 0)?
+            }
             CalUnit::Year => NaiveDate::from_ymd_opt(d.year(), 1, 1)?.and_hms_opt(0, 0, 0)?,
         };
         self.instant(start)
@@ -166,7 +186,10 @@ impl Zone {
 
 /// Adds calendar months to a wall-clock time, clamping the day to the month's end.
 pub fn add_months(l: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
-    let total = i64::from(l.year()).checked_mul(12)?.checked_add(i64::from(l.month0()))?.checked_add(months)?;
+    let total = i64::from(l.year())
+        .checked_mul(12)?
+        .checked_add(i64::from(l.month0()))?
+        .checked_add(months)?;
     let year = i32::try_from(total.div_euclid(12)).ok()?;
     let month = u32::try_from(total.rem_euclid(12)).ok()? + 1;
     let last = days_in_month(year, month)?;
@@ -177,7 +200,11 @@ pub fn add_months(l: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
 /// Number of days in a month.
 pub fn days_in_month(year: i32, month: u32) -> Option<u32> {
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
-    let next = if month == 12 { NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)? } else { NaiveDate::from_ymd_opt(year, month + 1, 1)? };
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
     u32::try_from((next - first).num_days()).ok()
 }
 
@@ -225,7 +252,11 @@ impl Cadence {
             Cadence::Monthly(dom, secs) => {
                 let at = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)?;
                 let this = NaiveDate::from_ymd_opt(l.year(), l.month(), dom)?.and_time(at);
-                let start = if l >= this { this } else { add_months(this, -1)? };
+                let start = if l >= this {
+                    this
+                } else {
+                    add_months(this, -1)?
+                };
                 let s = z.instant(start)?;
                 let e = z.instant(add_months(start, 1)?)?;
                 Some((s, e))

@@ -41,7 +41,10 @@ impl std::fmt::Display for LineError {
 }
 
 fn bad(field: &'static str, message: impl Into<String>) -> LineError {
-    LineError { field: Some(field), message: message.into() }
+    LineError {
+        field: Some(field),
+        message: message.into(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -70,8 +73,13 @@ struct Raw<'a> {
     amount: Option<&'a RawValue>,
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     value: Option<&'a RawValue>,
+}
+
+/// A present field, `null` included (plain `Option` would read `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// Parses one line; `Ok(None)` for a blank line.
@@ -80,99 +88,235 @@ pub fn parse_line(m: &Model, text: &str, line: u64) -> Result<Option<Parsed>, Li
         return Ok(None);
     }
     let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
-    let at_text = raw.at.as_deref().ok_or_else(|| bad("at", "missing: every event needs a time, e.g. \"2026-03-01T08:00:00+08:00\""))?;
+    let at_text = raw.at.as_deref().ok_or_else(|| {
+        bad(
+            "at",
+            "missing: every event needs a time, e.g. \"2026-03-01T08:00:00+08:00\"",
+        )
+    })?;
     let at = parse_time(at_text)?;
-    let ty = raw.ty.as_deref().ok_or_else(|| bad("type", "missing: one of usage, purchase, renew, enable, disable, topup, set"))?;
+    let ty = raw.ty.as_deref().ok_or_else(|| {
+        bad(
+            "type",
+            "missing: one of usage, purchase, renew, enable, disable, topup, set",
+        )
+    })?;
     let account = raw.account.as_deref().unwrap_or("default").to_string();
     let kind = match ty {
         "usage" => {
-            let mname = raw.meter.as_deref().ok_or_else(|| bad("meter", "missing: a usage names its meter"))?;
-            let meter = *m.meter_ix.get(mname).ok_or_else(|| bad("meter", format!("`{mname}` is not a meter of the rules{}", known(m.meters.iter().map(|x| x.name.as_str())))))?;
+            let mname = raw
+                .meter
+                .as_deref()
+                .ok_or_else(|| bad("meter", "missing: a usage names its meter"))?;
+            let meter = *m.meter_ix.get(mname).ok_or_else(|| {
+                bad(
+                    "meter",
+                    format!(
+                        "`{mname}` is not a meter of the rules{}",
+                        known(m.meters.iter().map(|x| x.name.as_str()))
+                    ),
+                )
+            })?;
             let me = &m.meters[meter];
             let quantity = opt_number(raw.quantity, "quantity")?.unwrap_or(Decimal::ONE);
             positive(quantity, "quantity")?;
             if !me.fractional && quantity.fract() != Decimal::ZERO {
-                return Err(bad("quantity", format!("`{}` is counted in whole units, not {}", me.name, quantity)));
+                return Err(bad(
+                    "quantity",
+                    format!("`{}` is counted in whole units, not {}", me.name, quantity),
+                ));
             }
             let mut dims = vec![u8::MAX; me.dims.len()];
             for (k, v) in raw.dims.iter().flatten() {
-                let d = me.dims.iter().position(|(n, _)| n == k.as_ref()).ok_or_else(|| bad("dims", format!("`{k}` is not a dimension of `{}`", me.name)))?;
-                let vi = me.dims[d].1.iter().position(|x| x == v.as_ref()).ok_or_else(|| bad("dims", format!("`{v}` is not a value of `{k}` (expected one of {})", me.dims[d].1.join(", "))))?;
+                let d = me
+                    .dims
+                    .iter()
+                    .position(|(n, _)| n == k.as_ref())
+                    .ok_or_else(|| {
+                        bad("dims", format!("`{k}` is not a dimension of `{}`", me.name))
+                    })?;
+                let vi = me.dims[d]
+                    .1
+                    .iter()
+                    .position(|x| x == v.as_ref())
+                    .ok_or_else(|| {
+                        bad(
+                            "dims",
+                            format!(
+                                "`{v}` is not a value of `{k}` (expected one of {})",
+                                me.dims[d].1.join(", ")
+                            ),
+                        )
+                    })?;
                 dims[d] = u8::try_from(vi).unwrap_or(u8::MAX);
             }
             let subject = raw.subject.map(|s| s.into_owned());
             if me.distinct && subject.is_none() {
-                return Err(bad("subject", format!("missing: `{}` is counted by distinct subject", me.name)));
+                return Err(bad(
+                    "subject",
+                    format!("missing: `{}` is counted by distinct subject", me.name),
+                ));
             }
-            EventKind::Usage { meter, quantity, dims, subject }
+            EventKind::Usage {
+                meter,
+                quantity,
+                dims,
+                subject,
+            }
         }
         "purchase" => {
             let item = item(m, raw.item.as_deref())?;
             let it = &m.items[item];
-            if !matches!(it.kind, ItemKind::Package { .. } | ItemKind::Edition { .. } | ItemKind::Pack { .. }) {
+            if !matches!(
+                it.kind,
+                ItemKind::Package { .. } | ItemKind::Edition { .. } | ItemKind::Pack { .. }
+            ) {
                 return Err(bad("item", format!("`{}` cannot be purchased", it.name)));
             }
-            let quantity = whole(opt_number(raw.quantity, "quantity")?.unwrap_or(Decimal::ONE), "quantity")?;
+            let quantity = whole(
+                opt_number(raw.quantity, "quantity")?.unwrap_or(Decimal::ONE),
+                "quantity",
+            )?;
             if matches!(it.kind, ItemKind::Edition { .. }) && quantity != Decimal::ONE {
-                return Err(bad("quantity", "an edition is bought one at a time; use `periods` for longer"));
+                return Err(bad(
+                    "quantity",
+                    "an edition is bought one at a time; use `periods` for longer",
+                ));
             }
             if quantity > Decimal::from(1_000_000) && matches!(it.kind, ItemKind::Package { .. }) {
-                return Err(bad("quantity", "at most 1,000,000 packages in one purchase"));
+                return Err(bad(
+                    "quantity",
+                    "at most 1,000,000 packages in one purchase",
+                ));
             }
-            EventKind::Purchase { item, quantity, periods: periods(raw.periods)? }
+            EventKind::Purchase {
+                item,
+                quantity,
+                periods: periods(raw.periods)?,
+            }
         }
         "renew" => {
             let item = item(m, raw.item.as_deref())?;
             let it = &m.items[item];
-            let renewable = it.lifecycle.is_some_and(|l| m.lifecycles[l].transitions.iter().any(|t| t.on == OnM::Renew));
+            let renewable = it.lifecycle.is_some_and(|l| {
+                m.lifecycles[l]
+                    .transitions
+                    .iter()
+                    .any(|t| t.on == OnM::Renew)
+            });
             if !renewable {
-                return Err(bad("item", format!("`{}` cannot be renewed: its lifecycle has no `on renew` transition", it.name)));
+                return Err(bad(
+                    "item",
+                    format!(
+                        "`{}` cannot be renewed: its lifecycle has no `on renew` transition",
+                        it.name
+                    ),
+                ));
             }
             let number = match raw.subject.as_deref() {
                 None => None,
                 Some(s) => {
-                    let n = s.strip_prefix(it.name.as_str()).and_then(|r| r.strip_prefix('#')).and_then(|n| n.parse::<u32>().ok());
-                    Some(n.ok_or_else(|| bad("subject", format!("expected `{}#N`, got `{s}`", it.name)))?)
+                    let n = s
+                        .strip_prefix(it.name.as_str())
+                        .and_then(|r| r.strip_prefix('#'))
+                        .and_then(|n| n.parse::<u32>().ok());
+                    Some(n.ok_or_else(|| {
+                        bad("subject", format!("expected `{}#N`, got `{s}`", it.name))
+                    })?)
                 }
             };
-            EventKind::Renew { item, number, periods: periods(raw.periods)? }
+            EventKind::Renew {
+                item,
+                number,
+                periods: periods(raw.periods)?,
+            }
         }
         "enable" | "disable" => {
             let item = item(m, raw.item.as_deref())?;
             if !matches!(m.items[item].kind, ItemKind::Resource { .. }) {
-                return Err(bad("item", format!("`{}` is not a resource: only resources are enabled and disabled", m.items[item].name)));
+                return Err(bad(
+                    "item",
+                    format!(
+                        "`{}` is not a resource: only resources are enabled and disabled",
+                        m.items[item].name
+                    ),
+                ));
             }
-            let quantity = whole(opt_number(raw.quantity, "quantity")?.unwrap_or(Decimal::ONE), "quantity")?;
+            let quantity = whole(
+                opt_number(raw.quantity, "quantity")?.unwrap_or(Decimal::ONE),
+                "quantity",
+            )?;
             if quantity > Decimal::from(100_000) {
                 return Err(bad("quantity", "at most 100,000 units at once"));
             }
-            if ty == "enable" { EventKind::Enable { item, quantity } } else { EventKind::Disable { item, quantity } }
+            if ty == "enable" {
+                EventKind::Enable { item, quantity }
+            } else {
+                EventKind::Disable { item, quantity }
+            }
         }
         "topup" => {
-            let amount = opt_number(raw.amount, "amount")?.ok_or_else(|| bad("amount", "missing: a top-up adds an amount"))?;
+            let amount = opt_number(raw.amount, "amount")?
+                .ok_or_else(|| bad("amount", "missing: a top-up adds an amount"))?;
             positive(amount, "amount")?;
             EventKind::Topup { amount }
         }
         "set" => {
-            let name = raw.name.as_deref().ok_or_else(|| bad("name", "missing: a `set` names a parameter"))?;
-            let param = *m.param_ix.get(name).ok_or_else(|| bad("name", format!("`{name}` is not a parameter of the rules{}", known(m.params.iter().map(|p| p.name.as_str())))))?;
+            let name = raw
+                .name
+                .as_deref()
+                .ok_or_else(|| bad("name", "missing: a `set` names a parameter"))?;
+            let param = *m.param_ix.get(name).ok_or_else(|| {
+                bad(
+                    "name",
+                    format!(
+                        "`{name}` is not a parameter of the rules{}",
+                        known(m.params.iter().map(|p| p.name.as_str()))
+                    ),
+                )
+            })?;
             let v = raw.value.ok_or_else(|| bad("value", "missing"))?;
-            EventKind::Set { param, value: param_value(m, param, v.get())? }
+            EventKind::Set {
+                param,
+                value: param_value(m, param, v.get())?,
+            }
         }
-        other => return Err(bad("type", format!("unknown type `{other}`: expected usage, purchase, renew, enable, disable, topup or set"))),
+        other => {
+            return Err(bad(
+                "type",
+                format!(
+                    "unknown type `{other}`: expected usage, purchase, renew, enable, disable, topup or set"
+                ),
+            ));
+        }
     };
     let _ = raw.id;
-    Ok(Some(Parsed { account, event: Event { line, at, kind } }))
+    Ok(Some(Parsed {
+        account,
+        event: Event { line, at, kind },
+    }))
 }
 
 fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let v: Vec<&str> = names.collect();
-    if v.is_empty() { String::new() } else { format!(" (declared: {})", v.join(", ")) }
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!(" (declared: {})", v.join(", "))
+    }
 }
 
 fn item(m: &Model, name: Option<&str>) -> Result<usize, LineError> {
     let name = name.ok_or_else(|| bad("item", "missing: name the item"))?;
-    m.item_ix.get(name).copied().ok_or_else(|| bad("item", format!("`{name}` is not an item of the rules{}", known(m.items.iter().map(|i| i.name.as_str())))))
+    m.item_ix.get(name).copied().ok_or_else(|| {
+        bad(
+            "item",
+            format!(
+                "`{name}` is not an item of the rules{}",
+                known(m.items.iter().map(|i| i.name.as_str()))
+            ),
+        )
+    })
 }
 
 fn periods(v: Option<&RawValue>) -> Result<i64, LineError> {
@@ -206,18 +350,40 @@ fn opt_number(v: Option<&RawValue>, field: &'static str) -> Result<Option<Decima
 fn number(text: &str, field: &'static str) -> Result<Decimal, LineError> {
     let t = text.trim();
     let s: Cow<'_, str> = if t.starts_with('"') {
-        Cow::Owned(serde_json::from_str::<String>(t).map_err(|_| bad(field, "expected a number or a decimal string"))?)
+        Cow::Owned(
+            serde_json::from_str::<String>(t)
+                .map_err(|_| bad(field, "expected a number or a decimal string"))?,
+        )
     } else {
         Cow::Borrowed(t)
     };
     let s = s.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) {
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+    {
         return Err(bad(field, format!("expected a number, got {t}")));
     }
-    let parsed = if s.contains(['e', 'E']) { Decimal::from_scientific(s).ok() } else { Decimal::from_str_exact(s).ok() };
+    let parsed = if s.contains(['e', 'E']) {
+        Decimal::from_scientific(s).ok()
+    } else {
+        Decimal::from_str_exact(s).ok()
+    };
+    let significant = s
+        .split(['e', 'E'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect::<String>();
+    let significant = significant.trim_start_matches('0').len();
     match parsed {
-        Some(d) if exact(s, d) => Ok(d),
-        _ => Err(bad(field, format!("{t} cannot be held exactly (at most 28 significant digits)"))),
+        Some(d) if exact(s, d) && significant <= 28 => Ok(d),
+        _ => Err(bad(
+            field,
+            format!("{t} cannot be held exactly (at most 28 significant digits)"),
+        )),
     }
 }
 
@@ -226,8 +392,23 @@ fn exact(s: &str, d: Decimal) -> bool {
     if s.contains(['e', 'E']) {
         // Scientific notation: accept only when it round-trips through the exponent form.
         let (m, e) = s.split_at(s.find(['e', 'E']).unwrap_or(s.len()));
-        let digits: String = m.chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').trim_end_matches('0').to_string();
-        let have: String = d.normalize().abs().to_string().chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').trim_end_matches('0').to_string();
+        let digits: String = m
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect::<String>()
+            .trim_start_matches('0')
+            .trim_end_matches('0')
+            .to_string();
+        let have: String = d
+            .normalize()
+            .abs()
+            .to_string()
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect::<String>()
+            .trim_start_matches('0')
+            .trim_end_matches('0')
+            .to_string();
         let _ = e;
         digits == have
     } else {
@@ -237,8 +418,15 @@ fn exact(s: &str, d: Decimal) -> bool {
 
 fn parse_time(s: &str) -> Result<Instant, LineError> {
     let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
-        let hint = if !s.contains('+') && !s.ends_with('Z') && s.matches('-').count() <= 2 { " (a time needs an offset, e.g. +08:00 or Z)" } else { "" };
-        bad("at", format!("`{s}` is not an RFC 3339 time with offset: {e}{hint}"))
+        let hint = if !s.contains('+') && !s.ends_with('Z') && s.matches('-').count() <= 2 {
+            " (a time needs an offset, e.g. +08:00 or Z)"
+        } else {
+            ""
+        };
+        bad(
+            "at",
+            format!("`{s}` is not an RFC 3339 time with offset: {e}{hint}"),
+        )
     })?;
     Ok(Instant::from_chrono(&t))
 }
@@ -247,13 +435,23 @@ fn param_value(m: &Model, p: usize, text: &str) -> Result<PVal, LineError> {
     let pm = &m.params[p];
     let t = text.trim();
     if t == "null" {
-        return if pm.default == PVal::Unset { Ok(PVal::Unset) } else { Err(bad("value", format!("`{}` has a default and cannot be unset", pm.name))) };
+        return if pm.default == PVal::Unset {
+            Ok(PVal::Unset)
+        } else {
+            Err(bad(
+                "value",
+                format!("`{}` has a default and cannot be unset", pm.name),
+            ))
+        };
     }
     match pm.ty {
         PType::Switch => match t {
             "true" => Ok(PVal::Switch(true)),
             "false" => Ok(PVal::Switch(false)),
-            _ => Err(bad("value", format!("`{}` is on/off: expected true or false, got {t}", pm.name))),
+            _ => Err(bad(
+                "value",
+                format!("`{}` is on/off: expected true or false, got {t}", pm.name),
+            )),
         },
         PType::Num | PType::Percent => {
             let d = number(t, "value")?;
@@ -263,8 +461,15 @@ fn param_value(m: &Model, p: usize, text: &str) -> Result<PVal, LineError> {
             Ok(PVal::Num(d))
         }
         PType::Item => {
-            let name: String = serde_json::from_str(t).map_err(|_| bad("value", format!("`{}` names an item: expected a string", pm.name)))?;
-            item(m, Some(&name)).map(PVal::Item).map_err(|e| bad("value", e.message))
+            let name: String = serde_json::from_str(t).map_err(|_| {
+                bad(
+                    "value",
+                    format!("`{}` names an item: expected a string", pm.name),
+                )
+            })?;
+            item(m, Some(&name))
+                .map(PVal::Item)
+                .map_err(|e| bad("value", e.message))
         }
     }
 }
@@ -273,11 +478,18 @@ fn json_error(text: &str, e: &serde_json::Error) -> LineError {
     let msg = e.to_string();
     // Name the field when serde says which one is of the wrong type.
     if e.is_data() {
-        if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(text) {
+        if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(text)
+        {
             for (k, v) in &obj {
                 let wrong = match k.as_str() {
-                    "at" | "type" | "account" | "meter" | "subject" | "item" | "name" => !v.is_string() && !v.is_null(),
-                    "dims" => !(v.is_object() && v.as_object().is_some_and(|o| o.values().all(|x| x.is_string()))),
+                    "at" | "type" | "account" | "meter" | "subject" | "item" | "name" => {
+                        !v.is_string() && !v.is_null()
+                    }
+                    "dims" => {
+                        !(v.is_object()
+                            && v.as_object()
+                                .is_some_and(|o| o.values().all(|x| x.is_string())))
+                    }
                     _ => false,
                 };
                 if wrong {
@@ -291,12 +503,22 @@ fn json_error(text: &str, e: &serde_json::Error) -> LineError {
                         "name" => "name",
                         _ => "dims",
                     };
-                    let what = if f == "dims" { "an object of strings" } else { "a string" };
+                    let what = if f == "dims" {
+                        "an object of strings"
+                    } else {
+                        "a string"
+                    };
                     return bad(f, format!("expected {what}"));
                 }
             }
         }
-        return LineError { field: None, message: msg };
+        return LineError {
+            field: None,
+            message: msg,
+        };
     }
-    LineError { field: None, message: format!("not a JSON object: {msg}") }
+    LineError {
+        field: None,
+        message: format!("not a JSON object: {msg}"),
+    }
 }

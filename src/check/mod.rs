@@ -23,7 +23,10 @@ pub fn assumptions(file: &RuleFile) -> Vec<(crate::ast::Span, String)> {
         for d in &p.decls {
             for n in &d.notes {
                 if let crate::ast::Note::Assumed { reason, .. } = n {
-                    let why = reason.as_ref().map(|r| format!(" ({})", r.node)).unwrap_or_default();
+                    let why = reason
+                        .as_ref()
+                        .map(|r| format!(" ({})", r.node))
+                        .unwrap_or_default();
                     out.push((d.span, format!("{}{why}", decl_title(&d.kind))));
                 }
             }
@@ -37,7 +40,14 @@ fn decl_title(k: &crate::ast::DeclKind) -> String {
     match k {
         Meter(m) => format!("meter {}", m.name.node),
         FreeTier(m) => format!("free_tier {}", m.name.node),
-        Package(m) => format!("package {}: {} {} for {} {}", m.name.node, m.quota.value.node, m.quota.unit.node, m.price.amount.node, m.price.currency.node),
+        Package(m) => format!(
+            "package {}: {} {} for {} {}",
+            m.name.node,
+            m.quota.value.node,
+            m.quota.unit.node,
+            m.price.amount.node,
+            m.price.currency.node
+        ),
         Edition(m) => format!("edition {}", m.name.node),
         Pack(m) => format!("pack {}", m.name.node),
         Resource(m) => format!("resource {}", m.name.node),

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use rust_decimal::Decimal;
 
 use super::state::*;
-use super::{Event, EventKind, EvalError};
+use super::{EvalError, Event, EventKind};
 use crate::model::*;
 use crate::time::Instant;
 
@@ -59,7 +59,11 @@ impl Account {
             loose: Vec::new(),
             outstanding: Vec::new(),
             res_from: vec![None; m.items.len()],
-            above: m.triggers.iter().map(|t| vec![false; t.watches.len()]).collect(),
+            above: m
+                .triggers
+                .iter()
+                .map(|t| vec![false; t.watches.len()])
+                .collect(),
             armed: vec![false; m.alerts.len()],
             next_due: None,
         }
@@ -78,11 +82,24 @@ impl Account {
         }
         self.last_at = Some(ev.at);
         let r = match &ev.kind {
-            EventKind::Usage { meter, quantity, dims, subject } => self.usage(m, ev, *meter, *quantity, dims, subject.as_deref()),
-            EventKind::Purchase { item, quantity, periods } => {
-                self.purchase(m, ev.at, Some(ev.line), *item, *quantity, *periods, None).map(|_| ())
-            }
-            EventKind::Renew { item, number, periods } => self.renew(m, ev, *item, *number, *periods),
+            EventKind::Usage {
+                meter,
+                quantity,
+                dims,
+                subject,
+            } => self.usage(m, ev, *meter, *quantity, dims, subject.as_deref()),
+            EventKind::Purchase {
+                item,
+                quantity,
+                periods,
+            } => self
+                .purchase(m, ev.at, Some(ev.line), *item, *quantity, *periods, None)
+                .map(|_| ()),
+            EventKind::Renew {
+                item,
+                number,
+                periods,
+            } => self.renew(m, ev, *item, *number, *periods),
             EventKind::Enable { item, quantity } => self.enable(m, ev, *item, *quantity),
             EventKind::Disable { item, quantity } => self.disable(m, ev.at, *item, *quantity),
             EventKind::Topup { amount } => self.topup(m, ev.at, *amount),
@@ -99,9 +116,21 @@ impl Account {
         self.started = true;
         let svc_state = 0;
         self.subjects.push(Subject::new(None, 0, svc_state, at, 0));
-        let to = m.service.map(|lc| m.lifecycles[lc].states[0].name.clone()).unwrap_or_else(|| "active".into());
-        let rule = m.service.map(|lc| m.lifecycles[lc].rule.to_string()).unwrap_or_default();
-        self.transitions.push(TransRec { at, subject: 0, from: None, to, rule });
+        let to = m
+            .service
+            .map(|lc| m.lifecycles[lc].states[0].name.clone())
+            .unwrap_or_else(|| "active".into());
+        let rule = m
+            .service
+            .map(|lc| m.lifecycles[lc].rule.to_string())
+            .unwrap_or_else(|| m.header.to_string());
+        self.transitions.push(TransRec {
+            at,
+            subject: 0,
+            from: None,
+            to,
+            rule,
+        });
         for (i, it) in m.items.iter().enumerate() {
             if matches!(it.kind, ItemKind::FreeTier) {
                 let s = self.create(m, i, at, Decimal::ONE, None, it.rule.to_string())?;
@@ -123,11 +152,14 @@ impl Account {
     }
 
     pub(crate) fn state<'m>(&self, m: &'m Model, s: usize) -> Option<&'m StateM> {
-        self.lc(m, s).and_then(|lc| lc.states.get(self.subjects[s].state))
+        self.lc(m, s)
+            .and_then(|lc| lc.states.get(self.subjects[s].state))
     }
 
     pub(crate) fn state_name(&self, m: &Model, s: usize) -> String {
-        self.state(m, s).map(|st| st.name.clone()).unwrap_or_else(|| "active".into())
+        self.state(m, s)
+            .map(|st| st.name.clone())
+            .unwrap_or_else(|| "active".into())
     }
 
     pub(crate) fn usable(&self, m: &Model, s: usize) -> bool {
@@ -145,11 +177,24 @@ impl Account {
     }
 
     /// Creates a subject of item `i` in its initial state.
-    pub(crate) fn create(&mut self, m: &Model, i: usize, at: Instant, units: Decimal, expires: Option<Instant>, rule: String) -> R<usize> {
+    pub(crate) fn create(
+        &mut self,
+        m: &Model,
+        i: usize,
+        at: Instant,
+        units: Decimal,
+        expires: Option<Instant>,
+        rule: String,
+    ) -> R<usize> {
         let it = &m.items[i];
-        let numbered = matches!(it.kind, ItemKind::Package { .. } | ItemKind::Pack { .. } | ItemKind::Resource { .. });
+        let numbered = matches!(
+            it.kind,
+            ItemKind::Package { .. } | ItemKind::Pack { .. } | ItemKind::Resource { .. }
+        );
         let number = if numbered {
-            self.next_number[i] = self.next_number[i].checked_add(1).ok_or_else(EvalError::overflow)?;
+            self.next_number[i] = self.next_number[i]
+                .checked_add(1)
+                .ok_or_else(EvalError::overflow)?;
             self.next_number[i]
         } else {
             0
@@ -163,7 +208,13 @@ impl Account {
         self.subjects.push(sub);
         let s = self.subjects.len() - 1;
         let to = self.state_name(m, s);
-        self.transitions.push(TransRec { at, subject: s, from: None, to, rule });
+        self.transitions.push(TransRec {
+            at,
+            subject: s,
+            from: None,
+            to,
+            rule,
+        });
         if self.state(m, s).is_some_and(|st| st.refuses) {
             self.refusing += 1;
         }
@@ -175,11 +226,16 @@ impl Account {
 
     /// Follows `when empty` / `when refilled` guards from `state` for subject `s`.
     fn guarded(&self, m: &Model, s: usize, mut state: usize) -> usize {
-        let Some(lc) = self.lc(m, s) else { return state };
+        let Some(lc) = self.lc(m, s) else {
+            return state;
+        };
         for _ in 0..8 {
             let rem = self.subjects[s].remaining;
             let next = lc
-                .find_by(state, |on| (*on == OnM::Empty && rem.is_zero()) || (*on == OnM::Refilled && rem > Decimal::ZERO))
+                .find_by(state, |on| {
+                    (*on == OnM::Empty && rem.is_zero())
+                        || (*on == OnM::Refilled && rem > Decimal::ZERO)
+                })
                 .map(|t| t.to);
             match next {
                 Some(n) if n != state => state = n,
@@ -206,8 +262,12 @@ impl Account {
 
     /// Fires the first transition of `s` triggered by `on`, if any; returns whether it did.
     pub(crate) fn fire(&mut self, m: &Model, s: usize, on: &OnM, at: Instant) -> R<bool> {
-        let Some(lc) = self.lc(m, s) else { return Ok(false) };
-        let Some(t) = lc.find(self.subjects[s].state, on) else { return Ok(false) };
+        let Some(lc) = self.lc(m, s) else {
+            return Ok(false);
+        };
+        let Some(t) = lc.find(self.subjects[s].state, on) else {
+            return Ok(false);
+        };
         let (to, rule) = (t.to, t.rule.to_string());
         self.enter(m, s, to, at, rule)?;
         Ok(true)
@@ -226,7 +286,9 @@ impl Account {
             self.subjects[s].since = at;
             self.next_due = None;
             let st = self.state(m, s);
-            let (drops, resets, refuses) = st.map(|x| (x.drops, x.resets, x.refuses)).unwrap_or_default();
+            let (drops, resets, refuses) = st
+                .map(|x| (x.drops, x.resets, x.refuses))
+                .unwrap_or_default();
             if was_refusing && !refuses {
                 self.refusing = self.refusing.saturating_sub(1);
             } else if !was_refusing && refuses {
@@ -234,7 +296,13 @@ impl Account {
             }
             if from != to_g {
                 let to_name = self.state_name(m, s);
-                self.transitions.push(TransRec { at, subject: s, from: Some(from_name), to: to_name.clone(), rule: rule.clone() });
+                self.transitions.push(TransRec {
+                    at,
+                    subject: s,
+                    from: Some(from_name),
+                    to: to_name.clone(),
+                    rule: rule.clone(),
+                });
                 if drops {
                     self.subjects[s].remaining = Decimal::ZERO;
                 }
@@ -265,7 +333,9 @@ impl Account {
 
     /// `when ITEM enters STATE` transitions of other subjects.
     fn propagate(&mut self, m: &Model, s: usize, state: &str, at: Instant) -> R {
-        let Some(item) = self.subjects[s].item else { return Ok(()) };
+        let Some(item) = self.subjects[s].item else {
+            return Ok(());
+        };
         let on = OnM::Enters(item, state.to_string());
         for o in 0..self.subjects.len() {
             if o != s {
@@ -306,12 +376,36 @@ impl Account {
 
     // ----- records -----------------------------------------------------------------------
 
-    pub(crate) fn reject(&mut self, at: Instant, line: u64, meter: Option<String>, item: Option<String>, quantity: Decimal, reason: &str, rule: Option<String>) {
-        self.rejections.push(Rejection { at, line, meter, item, quantity, reason: reason.to_string(), rule });
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn reject(
+        &mut self,
+        at: Instant,
+        line: u64,
+        meter: Option<String>,
+        item: Option<String>,
+        quantity: Decimal,
+        reason: &str,
+        rule: Option<String>,
+    ) {
+        self.rejections.push(Rejection {
+            at,
+            line,
+            meter,
+            item,
+            quantity,
+            reason: reason.to_string(),
+            rule,
+        });
     }
 
     pub(crate) fn alert(&mut self, at: Instant, subject: String, a: &AlertM, message: String) {
-        self.alerts.push(AlertRec { at, subject, kind: a.name.clone(), message, rule: a.rule.to_string() });
+        self.alerts.push(AlertRec {
+            at,
+            subject,
+            kind: a.name.clone(),
+            message,
+            rule: a.rule.to_string(),
+        });
     }
 
     /// Pays `cost` from a tracked balance; `false` when it cannot.
@@ -328,7 +422,13 @@ impl Account {
 }
 
 impl Subject {
-    pub(crate) fn new(item: Option<usize>, number: u32, state: usize, at: Instant, seq: u64) -> Subject {
+    pub(crate) fn new(
+        item: Option<usize>,
+        number: u32,
+        state: usize,
+        at: Instant,
+        seq: u64,
+    ) -> Subject {
         Subject {
             item,
             number,

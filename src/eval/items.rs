@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use super::engine::{Checked, R};
 use super::pricing::purchase_cost;
 use super::state::*;
-use super::{Event, EvalError};
+use super::{EvalError, Event};
 use crate::model::*;
 use crate::time::Instant;
 
@@ -13,13 +13,30 @@ impl Account {
     /// Buys `k` units of `item` for `periods`; returns whether it was carried out.
     /// `line` is `None` for automatic purchases (a failure is then not a rejection).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn purchase(&mut self, m: &Model, at: Instant, line: Option<u64>, item: ItemId, k: Decimal, periods: i64, via: Option<&RuleRef>) -> R<bool> {
+    pub(crate) fn purchase(
+        &mut self,
+        m: &Model,
+        at: Instant,
+        line: Option<u64>,
+        item: ItemId,
+        k: Decimal,
+        periods: i64,
+        via: Option<&RuleRef>,
+    ) -> R<bool> {
         let it = &m.items[item];
         let rule = via.cloned().unwrap_or_else(|| it.rule.clone()).to_string();
         let periods_d = Decimal::from(periods);
         let refuse = |acc: &mut Account, reason: &str| {
             if let Some(line) = line {
-                acc.reject(at, line, None, Some(it.name.clone()), k, reason, Some(it.rule.to_string()));
+                acc.reject(
+                    at,
+                    line,
+                    None,
+                    Some(it.name.clone()),
+                    k,
+                    reason,
+                    Some(it.rule.to_string()),
+                );
             }
         };
         match &it.kind {
@@ -29,9 +46,21 @@ impl Account {
                     refuse(self, "insufficient_balance");
                     return Ok(false);
                 }
-                self.charge(at, &it.name, Kind::Purchase, k, Some(price.mul(periods_d)?), cost, &rule);
+                self.charge(
+                    at,
+                    &it.name,
+                    Kind::Purchase,
+                    k,
+                    Some(price.mul(periods_d)?),
+                    cost,
+                    &rule,
+                );
                 let expires = match valid {
-                    Some(v) => Some(m.zone.add(at, v.times(periods).ok_or_else(EvalError::overflow)?).ok_or_else(EvalError::time)?),
+                    Some(v) => Some(
+                        m.zone
+                            .add(at, v.times(periods).ok_or_else(EvalError::overflow)?)
+                            .ok_or_else(EvalError::time)?,
+                    ),
                     None => None,
                 };
                 let n = k.trunc().to_string().parse::<u64>().unwrap_or(0);
@@ -39,11 +68,23 @@ impl Account {
                     self.create(m, item, at, Decimal::ONE, expires, rule.clone())?;
                 }
             }
-            ItemKind::Pack { needs, minimum, tiers, .. } => {
+            ItemKind::Pack {
+                needs,
+                minimum,
+                tiers,
+                ..
+            } => {
                 if let Some((need_item, need_state)) = needs {
-                    let ok = (0..self.subjects.len()).any(|s| self.subjects[s].item == Some(*need_item) && self.subjects[s].state == *need_state);
+                    let ok = (0..self.subjects.len()).any(|s| {
+                        self.subjects[s].item == Some(*need_item)
+                            && self.subjects[s].state == *need_state
+                    });
                     if !ok {
-                        let st = m.items[*need_item].lifecycle.and_then(|l| m.lifecycles[l].states.get(*need_state)).map(|s| s.name.clone()).unwrap_or_default();
+                        let st = m.items[*need_item]
+                            .lifecycle
+                            .and_then(|l| m.lifecycles[l].states.get(*need_state))
+                            .map(|s| s.name.clone())
+                            .unwrap_or_default();
                         refuse(self, &format!("needs_{}_{}", m.items[*need_item].name, st));
                         return Ok(false);
                     }
@@ -60,15 +101,28 @@ impl Account {
                     refuse(self, "insufficient_balance");
                     return Ok(false);
                 }
-                let unit = if k.is_zero() { None } else { Some(cost.div(k)?) };
+                let unit = if k.is_zero() {
+                    None
+                } else {
+                    Some(cost.div(k)?)
+                };
                 self.charge(at, &it.name, Kind::Purchase, k, unit, cost, &rule);
                 self.create(m, item, at, k, None, rule)?;
                 self.arm_count_alerts(m);
             }
-            ItemKind::Edition { fee, term, replaces, .. } => {
-                let existing = (0..self.subjects.len()).find(|&s| self.subjects[s].item == Some(item));
+            ItemKind::Edition {
+                fee,
+                term,
+                replaces,
+                ..
+            } => {
+                let existing =
+                    (0..self.subjects.len()).find(|&s| self.subjects[s].item == Some(item));
                 let reuse = match existing {
-                    Some(s) => match self.lc(m, s).and_then(|lc| lc.find(self.subjects[s].state, &OnM::Purchase)) {
+                    Some(s) => match self
+                        .lc(m, s)
+                        .and_then(|lc| lc.find(self.subjects[s].state, &OnM::Purchase))
+                    {
                         Some(t) => Some((s, t.to, t.rule.to_string())),
                         None => {
                             refuse(self, "already_held");
@@ -82,9 +136,21 @@ impl Account {
                     refuse(self, "insufficient_balance");
                     return Ok(false);
                 }
-                self.charge(at, &it.name, Kind::Subscription, periods_d, Some(*fee), cost, &rule);
+                self.charge(
+                    at,
+                    &it.name,
+                    Kind::Subscription,
+                    periods_d,
+                    Some(*fee),
+                    cost,
+                    &rule,
+                );
                 let expires = match term {
-                    Some(t) => Some(m.zone.add(at, t.times(periods).ok_or_else(EvalError::overflow)?).ok_or_else(EvalError::time)?),
+                    Some(t) => Some(
+                        m.zone
+                            .add(at, t.times(periods).ok_or_else(EvalError::overflow)?)
+                            .ok_or_else(EvalError::time)?,
+                    ),
                     None => None,
                 };
                 match reuse {
@@ -114,34 +180,108 @@ impl Account {
         Ok(true)
     }
 
-    pub(crate) fn charge(&mut self, at: Instant, item: &str, kind: Kind, quantity: Decimal, unit_price: Option<Decimal>, amount: Decimal, rule: &str) {
-        self.charges.push(Charge { at, item: item.to_string(), kind, quantity, unit_price, amount, bill: None, rule: rule.to_string(), price: None });
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn charge(
+        &mut self,
+        at: Instant,
+        item: &str,
+        kind: Kind,
+        quantity: Decimal,
+        unit_price: Option<Decimal>,
+        amount: Decimal,
+        rule: &str,
+    ) {
+        self.charges.push(Charge {
+            at,
+            item: item.to_string(),
+            kind,
+            quantity,
+            unit_price,
+            amount,
+            bill: None,
+            rule: rule.to_string(),
+            price: None,
+        });
     }
 
     /// Renews an edition or a package (`number` picks `ITEM#N`).
-    pub(crate) fn renew(&mut self, m: &Model, ev: &Event, item: ItemId, number: Option<u32>, periods: i64) -> R {
+    pub(crate) fn renew(
+        &mut self,
+        m: &Model,
+        ev: &Event,
+        item: ItemId,
+        number: Option<u32>,
+        periods: i64,
+    ) -> R {
         let at = ev.at;
         let it = &m.items[item];
         let pd = Decimal::from(periods);
-        let renewable = |acc: &Account, s: usize| acc.lc(m, s).and_then(|lc| lc.find(acc.subjects[s].state, &OnM::Renew)).is_some();
-        let candidates: Vec<usize> = (0..self.subjects.len()).filter(|&s| self.subjects[s].item == Some(item)).collect();
+        let renewable = |acc: &Account, s: usize| {
+            acc.lc(m, s)
+                .and_then(|lc| lc.find(acc.subjects[s].state, &OnM::Renew))
+                .is_some()
+        };
+        let candidates: Vec<usize> = (0..self.subjects.len())
+            .filter(|&s| self.subjects[s].item == Some(item))
+            .collect();
         let target = match number {
-            Some(n) => candidates.iter().copied().find(|&s| self.subjects[s].number == n),
+            Some(n) => candidates
+                .iter()
+                .copied()
+                .find(|&s| self.subjects[s].number == n),
             None => {
-                let by_expiry = |s: &usize| (self.subjects[*s].expires.unwrap_or(Instant::MAX), self.subjects[*s].seq);
-                let lapsed = candidates.iter().copied().filter(|&s| self.subjects[s].expires.is_some_and(|e| e <= at) && renewable(self, s)).min_by_key(by_expiry);
-                lapsed.or_else(|| candidates.iter().copied().filter(|&s| self.subjects[s].expires.is_none_or(|e| e > at) && renewable(self, s)).min_by_key(by_expiry))
+                let by_expiry = |s: &usize| {
+                    (
+                        self.subjects[*s].expires.unwrap_or(Instant::MAX),
+                        self.subjects[*s].seq,
+                    )
+                };
+                let lapsed = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&s| {
+                        self.subjects[s].expires.is_some_and(|e| e <= at) && renewable(self, s)
+                    })
+                    .min_by_key(by_expiry);
+                lapsed.or_else(|| {
+                    candidates
+                        .iter()
+                        .copied()
+                        .filter(|&s| {
+                            self.subjects[s].expires.is_none_or(|e| e > at) && renewable(self, s)
+                        })
+                        .min_by_key(by_expiry)
+                })
             }
         };
         let Some(s) = target.filter(|&s| renewable(self, s)) else {
-            let reason = match target {
+            let last = target.or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .max_by_key(|&s| (self.subjects[s].expires, self.subjects[s].seq))
+            });
+            let reason = match last {
                 Some(s) => format!("cannot_renew_{}", self.state_name(m, s)),
                 None => "nothing_to_renew".into(),
             };
-            self.reject(at, ev.line, None, Some(it.name.clone()), pd, &reason, Some(it.rule.to_string()));
+            self.reject(
+                at,
+                ev.line,
+                None,
+                Some(it.name.clone()),
+                pd,
+                &reason,
+                Some(it.rule.to_string()),
+            );
             return Ok(());
         };
-        let Some(t) = self.lc(m, s).and_then(|lc| lc.find(self.subjects[s].state, &OnM::Renew)) else { return Ok(()) };
+        let Some(t) = self
+            .lc(m, s)
+            .and_then(|lc| lc.find(self.subjects[s].state, &OnM::Renew))
+        else {
+            return Ok(());
+        };
         let (to, from_renewal, trule) = (t.to, t.from_renewal, t.rule.to_string());
         let (price, term, kind) = match &it.kind {
             ItemKind::Package { price, valid, .. } => (*price, *valid, Kind::Purchase),
@@ -150,13 +290,28 @@ impl Account {
         };
         let cost = price.mul(pd)?;
         if !self.pay(cost)? {
-            self.reject(at, ev.line, None, Some(it.name.clone()), pd, "insufficient_balance", Some(trule));
+            self.reject(
+                at,
+                ev.line,
+                None,
+                Some(it.name.clone()),
+                pd,
+                "insufficient_balance",
+                Some(trule),
+            );
             return Ok(());
         }
         self.charge(at, &it.name, kind, pd, Some(price), cost, &trule);
         if let Some(term) = term {
-            let base = if from_renewal { at } else { self.subjects[s].expires.unwrap_or(at) };
-            let new = m.zone.add(base, term.times(periods).ok_or_else(EvalError::overflow)?).ok_or_else(EvalError::time)?;
+            let base = if from_renewal {
+                at
+            } else {
+                self.subjects[s].expires.unwrap_or(at)
+            };
+            let new = m
+                .zone
+                .add(base, term.times(periods).ok_or_else(EvalError::overflow)?)
+                .ok_or_else(EvalError::time)?;
             self.subjects[s].expires = Some(new);
             if from_renewal {
                 self.subjects[s].effective = at;
@@ -176,10 +331,20 @@ impl Account {
                 continue;
             }
             self.roll_limit(m, li, at)?;
-            let Some(max) = self.num(&l.amount) else { continue };
+            let Some(max) = self.num(&l.amount) else {
+                continue;
+            };
             let after = self.limits[li].used.add(k)?;
             if after > max {
-                self.reject(at, ev.line, None, Some(m.items[item].name.clone()), k, "over_limit", Some(l.rule.to_string()));
+                self.reject(
+                    at,
+                    ev.line,
+                    None,
+                    Some(m.items[item].name.clone()),
+                    k,
+                    "over_limit",
+                    Some(l.rule.to_string()),
+                );
                 return Ok(());
             }
         }
@@ -195,7 +360,11 @@ impl Account {
             self.subjects[s].enabled_at = Some(at);
         }
         if self.res_from[item].is_none() {
-            self.res_from[item] = Some(m.zone.period_start(at, crate::ast::CalUnit::Month).ok_or_else(EvalError::time)?);
+            self.res_from[item] = Some(
+                m.zone
+                    .period_start(at, crate::ast::CalUnit::Month)
+                    .ok_or_else(EvalError::time)?,
+            );
             self.next_due = None;
         }
         Ok(())
@@ -208,7 +377,10 @@ impl Account {
             if left <= Decimal::ZERO {
                 break;
             }
-            if self.subjects[s].item == Some(item) && self.subjects[s].disabled_at.is_none() && self.subjects[s].enabled_at.is_some() {
+            if self.subjects[s].item == Some(item)
+                && self.subjects[s].disabled_at.is_none()
+                && self.subjects[s].enabled_at.is_some()
+            {
                 self.subjects[s].disabled_at = Some(at);
                 self.fire(m, s, &OnM::Disable, at)?;
                 left = left.sub(Decimal::ONE)?;
@@ -241,12 +413,10 @@ impl Account {
             Some(i) => self.purchase(m, at, None, i, Decimal::ONE, 1, Some(&t.rule))?,
             None => false,
         };
-        if !ok {
-            if let Some(a) = t.else_alert {
-                let what = item.map(|i| m.items[i].name.clone()).unwrap_or_default();
-                let msg = format!("automatic purchase of {what} failed: the balance cannot pay it");
-                self.alert(at, what, &m.alerts[a], msg);
-            }
+        if !ok && let Some(a) = t.else_alert {
+            let what = item.map(|i| m.items[i].name.clone()).unwrap_or_default();
+            let msg = format!("automatic purchase of {what} failed: the balance cannot pay it");
+            self.alert(at, what, &m.alerts[a], msg);
         }
         Ok(())
     }

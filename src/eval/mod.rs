@@ -103,12 +103,18 @@ pub struct EvalError {
 impl EvalError {
     /// An error with a message.
     pub fn new(message: impl Into<String>) -> EvalError {
-        EvalError { message: message.into(), line: None, rule: None }
+        EvalError {
+            message: message.into(),
+            line: None,
+            rule: None,
+        }
     }
 
     /// Arithmetic overflow.
     pub fn overflow() -> EvalError {
-        EvalError::new("arithmetic overflow: an amount or quantity is beyond the exact decimal range")
+        EvalError::new(
+            "arithmetic overflow: an amount or quantity is beyond the exact decimal range",
+        )
     }
 
     /// Names the rule.
@@ -152,7 +158,11 @@ impl Account {
 /// Decimal text without trailing zeros (`144`, `0.28`).
 pub fn dec(d: Decimal) -> String {
     let n = d.normalize();
-    if n.is_zero() { "0".to_string() } else { n.to_string() }
+    if n.is_zero() {
+        "0".to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 #[doc(hidden)]

@@ -24,7 +24,11 @@ pub(crate) fn price_lines(p: &PriceM, qty: Decimal, before: Decimal) -> R<Vec<Li
             vec![(qty, None, amount)]
         }
         PriceShape::Tiered(basis, tiers) => {
-            let start = if matches!(basis, BasisM::Event) { Decimal::ZERO } else { before };
+            let start = if matches!(basis, BasisM::Event) {
+                Decimal::ZERO
+            } else {
+                before
+            };
             tier_lines(tiers, start, qty)?
         }
     };
@@ -45,7 +49,11 @@ pub(crate) fn price_lines(p: &PriceM, qty: Decimal, before: Decimal) -> R<Vec<Li
     if let Some(max) = p.max_event {
         bounded = bounded.min(max);
     }
-    if bounded == total { Ok(lines) } else { Ok(vec![(q, None, bounded)]) }
+    if bounded == total {
+        Ok(lines)
+    } else {
+        Ok(vec![(q, None, bounded)])
+    }
 }
 
 /// Units `(start, start + qty]` priced by `tiers`.

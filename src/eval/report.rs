@@ -188,7 +188,10 @@ impl Account {
                 s.outstanding = s.outstanding.saturating_add(b.amount);
             }
         }
-        s.paid = s.charged.saturating_sub(s.outstanding).saturating_sub(s.unbilled);
+        s.paid = s
+            .charged
+            .saturating_sub(s.outstanding)
+            .saturating_sub(s.unbilled);
         s
     }
 
@@ -231,12 +234,24 @@ impl Account {
         let transitions = self
             .transitions
             .iter()
-            .map(|r| TransOut { at: t(r.at), subject: self.subject_name(m, r.subject), from: r.from.clone(), to: r.to.clone(), rule: r.rule.clone() })
+            .map(|r| TransOut {
+                at: t(r.at),
+                subject: self.subject_name(m, r.subject),
+                from: r.from.clone(),
+                to: r.to.clone(),
+                rule: r.rule.clone(),
+            })
             .collect();
         let alerts = self
             .alerts
             .iter()
-            .map(|a| AlertOut { at: t(a.at), subject: a.subject.clone(), kind: a.kind.clone(), message: a.message.clone(), rule: a.rule.clone() })
+            .map(|a| AlertOut {
+                at: t(a.at),
+                subject: a.subject.clone(),
+                kind: a.kind.clone(),
+                message: a.message.clone(),
+                rule: a.rule.clone(),
+            })
             .collect();
         let rejections = self
             .rejections
@@ -257,10 +272,13 @@ impl Account {
         for i in 0..self.subjects.len() {
             let name = self.subject_name(m, i);
             states.push((name.clone(), Some(self.state_name(m, i))));
-            if let Some(it) = self.subjects[i].item {
-                if matches!(m.items[it].kind, ItemKind::FreeTier | ItemKind::Package { .. } | ItemKind::Pack { .. }) {
-                    remaining.push((name, Some(dec(self.subjects[i].remaining))));
-                }
+            if let Some(it) = self.subjects[i].item
+                && matches!(
+                    m.items[it].kind,
+                    ItemKind::FreeTier | ItemKind::Package { .. } | ItemKind::Pack { .. }
+                )
+            {
+                remaining.push((name, Some(dec(self.subjects[i].remaining))));
             }
         }
         AccountReport {
@@ -271,8 +289,17 @@ impl Account {
             transitions,
             alerts,
             rejections,
-            totals: Totals { charged: dec(s.charged), paid: dec(s.paid), outstanding: dec(s.outstanding), unbilled: dec(s.unbilled) },
-            final_: Final { balance: self.balance.map(dec), states: Ordered(states), remaining: Ordered(remaining) },
+            totals: Totals {
+                charged: dec(s.charged),
+                paid: dec(s.paid),
+                outstanding: dec(s.outstanding),
+                unbilled: dec(s.unbilled),
+            },
+            final_: Final {
+                balance: self.balance.map(dec),
+                states: Ordered(states),
+                remaining: Ordered(remaining),
+            },
         }
     }
 }
@@ -312,7 +339,13 @@ impl Report {
     /// A table for people.
     pub fn to_table(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "{} ({}) until {}", self.product, self.rules, self.until.as_deref().unwrap_or("-"));
+        let _ = writeln!(
+            o,
+            "{} ({}) until {}",
+            self.product,
+            self.rules,
+            self.until.as_deref().unwrap_or("-")
+        );
         for a in &self.accounts {
             let _ = writeln!(o, "\naccount {} ({})", a.account, a.currency);
             let _ = writeln!(o, "  charges");
@@ -327,7 +360,15 @@ impl Report {
                     Some(id) => {
                         let b = a.bills.iter().find(|b| &b.id == id);
                         match b {
-                            Some(b) => format!("bill {id}  {} .. {}  issued {}  {} {}  {}", b.period_start, b.period_end, b.issued_at, b.amount, a.currency, b.status),
+                            Some(b) => format!(
+                                "bill {id}  {} .. {}  issued {}  {} {}  {}",
+                                b.period_start,
+                                b.period_end,
+                                b.issued_at,
+                                b.amount,
+                                a.currency,
+                                b.status
+                            ),
                             None => format!("bill {id}"),
                         }
                     }
@@ -335,8 +376,22 @@ impl Report {
                 };
                 let _ = writeln!(o, "    {head}");
                 for c in a.charges.iter().filter(|c| &c.bill == g) {
-                    let up = c.unit_price.as_deref().map(|u| format!(" @ {u}")).unwrap_or_default();
-                    let _ = writeln!(o, "      {:<25} {:<12} {:<14} {:>12}{:<14} {:>14}  {}", c.at, c.item, format!("{:?}", c.kind).to_lowercase(), c.quantity, up, c.amount, c.rule);
+                    let up = c
+                        .unit_price
+                        .as_deref()
+                        .map(|u| format!(" @ {u}"))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        o,
+                        "      {:<25} {:<12} {:<14} {:>12}{:<14} {:>14}  {}",
+                        c.at,
+                        c.item,
+                        format!("{:?}", c.kind).to_lowercase(),
+                        c.quantity,
+                        up,
+                        c.amount,
+                        c.rule
+                    );
                 }
             }
             if !a.transitions.is_empty() || !a.alerts.is_empty() {
@@ -344,9 +399,25 @@ impl Report {
                 let mut tl: Vec<(String, String)> = a
                     .transitions
                     .iter()
-                    .map(|t| (t.at.clone(), format!("{:<14} {} -> {}  {}", t.subject, t.from.as_deref().unwrap_or("(new)"), t.to, t.rule)))
+                    .map(|t| {
+                        (
+                            t.at.clone(),
+                            format!(
+                                "{:<14} {} -> {}  {}",
+                                t.subject,
+                                t.from.as_deref().unwrap_or("(new)"),
+                                t.to,
+                                t.rule
+                            ),
+                        )
+                    })
                     .collect();
-                tl.extend(a.alerts.iter().map(|x| (x.at.clone(), format!("alert {}: {}  {}", x.kind, x.message, x.rule))));
+                tl.extend(a.alerts.iter().map(|x| {
+                    (
+                        x.at.clone(),
+                        format!("alert {}: {}  {}", x.kind, x.message, x.rule),
+                    )
+                }));
                 tl.sort_by(|x, y| x.0.cmp(&y.0));
                 for (at, what) in tl {
                     let _ = writeln!(o, "    {at:<25} {what}");
@@ -356,14 +427,37 @@ impl Report {
                 let _ = writeln!(o, "  rejections");
                 for r in &a.rejections {
                     let what = r.meter.as_deref().or(r.item.as_deref()).unwrap_or("-");
-                    let _ = writeln!(o, "    {:<25} line {:<6} {:<14} {:>10}  {}  {}", r.at, r.line, what, r.quantity, r.reason, r.rule.as_deref().unwrap_or(""));
+                    let _ = writeln!(
+                        o,
+                        "    {:<25} line {:<6} {:<14} {:>10}  {}  {}",
+                        r.at,
+                        r.line,
+                        what,
+                        r.quantity,
+                        r.reason,
+                        r.rule.as_deref().unwrap_or("")
+                    );
                 }
             }
             let t = &a.totals;
-            let _ = writeln!(o, "  totals  charged {}  paid {}  outstanding {}  unbilled {}  balance {}", t.charged, t.paid, t.outstanding, t.unbilled, a.final_.balance.as_deref().unwrap_or("not tracked"));
+            let _ = writeln!(
+                o,
+                "  totals  charged {}  paid {}  outstanding {}  unbilled {}  balance {}",
+                t.charged,
+                t.paid,
+                t.outstanding,
+                t.unbilled,
+                a.final_.balance.as_deref().unwrap_or("not tracked")
+            );
             let _ = writeln!(o, "  final");
             for (k, v) in &a.final_.states.0 {
-                let rem = a.final_.remaining.0.iter().find(|(n, _)| n == k).and_then(|(_, r)| r.clone());
+                let rem = a
+                    .final_
+                    .remaining
+                    .0
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .and_then(|(_, r)| r.clone());
                 let rem = rem.map(|r| format!("  remaining {r}")).unwrap_or_default();
                 let _ = writeln!(o, "    {:<16} {}{}", k, v.as_deref().unwrap_or(""), rem);
             }
@@ -375,7 +469,11 @@ impl Report {
             }
         }
         if self.after_until > 0 {
-            let _ = writeln!(o, "\n{} event(s) after until, not evaluated", self.after_until);
+            let _ = writeln!(
+                o,
+                "\n{} event(s) after until, not evaluated",
+                self.after_until
+            );
         }
         o
     }

@@ -51,7 +51,9 @@ impl Account {
                 Some(at) if at <= t => {}
                 _ => return Ok(()),
             }
-            let Some(d) = self.next(m)? else { return Ok(()) };
+            let Some(d) = self.next(m)? else {
+                return Ok(());
+            };
             self.run(m, d)?;
             self.next_due = None;
             fuel -= 1;
@@ -70,41 +72,83 @@ impl Account {
             }
         };
         if let Some(c) = &self.cycle {
-            offer(Due { at: c.end, rank: 0, who: 0, what: What::UsageBill });
+            offer(Due {
+                at: c.end,
+                rank: 0,
+                who: 0,
+                what: What::UsageBill,
+            });
         }
         for (i, from) in self.res_from.iter().enumerate() {
             if let (Some(ms), ItemKind::Resource { cadence, .. }) = (from, &m.items[i].kind) {
-                offer(Due { at: self.resource_due(m, *ms, *cadence)?, rank: 0, who: i, what: What::ResourceBill });
+                offer(Due {
+                    at: self.resource_due(m, *ms, *cadence)?,
+                    rank: 0,
+                    who: i,
+                    what: What::ResourceBill,
+                });
             }
         }
         for (s, sub) in self.subjects.iter().enumerate() {
             let Some(lc) = self.lc(m, s) else { continue };
             let expiring = lc.find(sub.state, &OnM::AtExpiry).is_some();
             if let (true, Some(e)) = (expiring, sub.expires) {
-                offer(Due { at: e, rank: 1, who: s, what: What::Expiry });
+                offer(Due {
+                    at: e,
+                    rank: 1,
+                    who: s,
+                    what: What::Expiry,
+                });
             }
             for (ti, t) in lc.transitions.iter().enumerate() {
                 if let (true, OnM::After(d)) = (t.from.contains(&sub.state), &t.on) {
                     let at = m.zone.add(sub.since, *d).ok_or_else(EvalError::time)?;
-                    offer(Due { at, rank: 1, who: s, what: What::After(ti) });
+                    offer(Due {
+                        at,
+                        rank: 1,
+                        who: s,
+                        what: What::After(ti),
+                    });
                 }
             }
-            let (Some(item), Some(e), true) = (sub.item, sub.expires, expiring) else { continue };
+            let (Some(item), Some(e), true) = (sub.item, sub.expires, expiring) else {
+                continue;
+            };
             for (ai, a) in m.alerts.iter().enumerate() {
-                if let Some(WatchM::BeforeExpiry { lead, sel }) = &a.watch {
-                    if item_selected(&m.items[item], sel) && !sub.leads.contains(&(ai as u32, e)) {
-                        let at = m.zone.add(e, lead.neg()).ok_or_else(EvalError::time)?.max(sub.effective);
-                        offer(Due { at, rank: 2, who: s, what: What::AlertLead(ai) });
-                    }
+                if let Some(WatchM::BeforeExpiry { lead, sel }) = &a.watch
+                    && item_selected(&m.items[item], sel)
+                    && !sub.leads.contains(&(ai as u32, e))
+                {
+                    let at = m
+                        .zone
+                        .add(e, lead.negated())
+                        .ok_or_else(EvalError::time)?
+                        .max(sub.effective);
+                    offer(Due {
+                        at,
+                        rank: 2,
+                        who: s,
+                        what: What::AlertLead(ai),
+                    });
                 }
             }
             for (ti, t) in m.triggers.iter().enumerate() {
                 for (wi, w) in t.watches.iter().enumerate() {
-                    if let WatchM::BeforeExpiry { lead, sel } = w {
-                        if item_selected(&m.items[item], sel) && !sub.leads.contains(&(lead_key(ti, wi), e)) {
-                            let at = m.zone.add(e, lead.neg()).ok_or_else(EvalError::time)?.max(sub.effective);
-                            offer(Due { at, rank: 3, who: s, what: What::TriggerLead(ti, wi) });
-                        }
+                    if let WatchM::BeforeExpiry { lead, sel } = w
+                        && item_selected(&m.items[item], sel)
+                        && !sub.leads.contains(&(lead_key(ti, wi), e))
+                    {
+                        let at = m
+                            .zone
+                            .add(e, lead.negated())
+                            .ok_or_else(EvalError::time)?
+                            .max(sub.effective);
+                        offer(Due {
+                            at,
+                            rank: 3,
+                            who: s,
+                            what: What::TriggerLead(ti, wi),
+                        });
                     }
                 }
             }
@@ -116,9 +160,22 @@ impl Account {
         let at = d.at;
         match d.what {
             What::UsageBill => {
-                let Some(c) = self.cycle.take() else { return Ok(()) };
-                let Some(cycle) = &m.usage_cycle else { return Ok(()) };
-                self.issue(m, at, c.start, c.end, c.lines, cycle.rounding, &cycle.name, &cycle.rule)?;
+                let Some(c) = self.cycle.take() else {
+                    return Ok(());
+                };
+                let Some(cycle) = &m.usage_cycle else {
+                    return Ok(());
+                };
+                self.issue(
+                    m,
+                    at,
+                    c.start,
+                    c.end,
+                    c.lines,
+                    cycle.rounding,
+                    &cycle.name,
+                    &cycle.rule,
+                )?;
             }
             What::ResourceBill => self.bill_resource(m, d.who, at)?,
             What::Expiry => {
@@ -126,7 +183,9 @@ impl Account {
                 self.refresh_triggers(m)?;
             }
             What::After(ti) => {
-                let Some(lc) = self.lc(m, d.who) else { return Ok(()) };
+                let Some(lc) = self.lc(m, d.who) else {
+                    return Ok(());
+                };
                 let (to, rule) = (lc.transitions[ti].to, lc.transitions[ti].rule.to_string());
                 self.enter(m, d.who, to, at, rule)?;
                 self.refresh_triggers(m)?;
@@ -149,12 +208,19 @@ impl Account {
 
     /// When the bill for the month starting at `ms` is issued.
     fn resource_due(&self, m: &Model, ms: Instant, cadence: Cadence) -> R<Instant> {
-        let me = m.zone.period_next(ms, crate::ast::CalUnit::Month).ok_or_else(EvalError::time)?;
+        let me = m
+            .zone
+            .period_next(ms, crate::ast::CalUnit::Month)
+            .ok_or_else(EvalError::time)?;
         match cadence {
             Cadence::Monthly(day, secs) => {
                 let local = m.zone.local(me).ok_or_else(EvalError::time)?;
-                let date = local.date().checked_add_days(chrono::Days::new(u64::from(day.saturating_sub(1)))).ok_or_else(EvalError::time)?;
-                let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).ok_or_else(EvalError::time)?;
+                let date = local
+                    .date()
+                    .checked_add_days(chrono::Days::new(u64::from(day.saturating_sub(1))))
+                    .ok_or_else(EvalError::time)?;
+                let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)
+                    .ok_or_else(EvalError::time)?;
                 m.zone.instant(date.and_time(t)).ok_or_else(EvalError::time)
             }
             Cadence::Daily(_) | Cadence::Hourly => Ok(me),
@@ -163,11 +229,28 @@ impl Account {
 
     /// Bills one month of a resource's units: each unit by days enabled (both ends counted).
     fn bill_resource(&mut self, m: &Model, item: usize, at: Instant) -> R {
-        let Some(ms) = self.res_from[item] else { return Ok(()) };
-        let ItemKind::Resource { fee, prorated, rounding, .. } = &m.items[item].kind else { return Ok(()) };
-        let me = m.zone.period_next(ms, crate::ast::CalUnit::Month).ok_or_else(EvalError::time)?;
+        let Some(ms) = self.res_from[item] else {
+            return Ok(());
+        };
+        let ItemKind::Resource {
+            fee,
+            prorated,
+            rounding,
+            ..
+        } = &m.items[item].kind
+        else {
+            return Ok(());
+        };
+        let me = m
+            .zone
+            .period_next(ms, crate::ast::CalUnit::Month)
+            .ok_or_else(EvalError::time)?;
         let first = m.zone.date(ms).ok_or_else(EvalError::time)?;
-        let last = m.zone.date(me).and_then(|d| d.pred_opt()).ok_or_else(EvalError::time)?;
+        let last = m
+            .zone
+            .date(me)
+            .and_then(|d| d.pred_opt())
+            .ok_or_else(EvalError::time)?;
         let dim = Decimal::from((last - first).num_days() + 1);
         let mut lines = Vec::new();
         let mut still_on = false;
@@ -189,11 +272,25 @@ impl Account {
                 continue;
             }
             let days = Decimal::from((to - from).num_days() + 1);
-            let mut amount = if *prorated { fee.mul(days)?.div(dim)? } else { *fee };
+            let mut amount = if *prorated {
+                fee.mul(days)?.div(dim)?
+            } else {
+                *fee
+            };
             if let Some(r) = rounding.filter(|r| !r.per_bill) {
                 amount = round(amount, r.dp, r.mode);
             }
-            self.charges.push(Charge { at, item: m.items[item].name.clone(), kind: Kind::Recurring, quantity: days, unit_price: Some(*fee), amount, bill: None, rule: m.items[item].rule.to_string(), price: None });
+            self.charges.push(Charge {
+                at,
+                item: m.items[item].name.clone(),
+                kind: Kind::Recurring,
+                quantity: days,
+                unit_price: Some(*fee),
+                amount,
+                bill: None,
+                rule: m.items[item].rule.to_string(),
+                price: None,
+            });
             lines.push(self.charges.len() - 1);
         }
         self.res_from[item] = if still_on { Some(me) } else { None };
@@ -207,7 +304,17 @@ impl Account {
 
     /// Issues a bill for `lines` and settles it.
     #[allow(clippy::too_many_arguments)]
-    fn issue(&mut self, m: &Model, at: Instant, start: Instant, end: Instant, lines: Vec<usize>, rounding: Option<RoundingM>, name: &str, rule: &RuleRef) -> R {
+    fn issue(
+        &mut self,
+        m: &Model,
+        at: Instant,
+        start: Instant,
+        end: Instant,
+        lines: Vec<usize>,
+        rounding: Option<RoundingM>,
+        name: &str,
+        rule: &RuleRef,
+    ) -> R {
         let bill = self.bills.len();
         if let Some(r) = rounding.filter(|r| !r.per_bill) {
             for &l in &lines {
@@ -224,10 +331,26 @@ impl Account {
             amount = round(sum, r.dp, r.mode);
             if amount != sum {
                 let diff = amount.sub(sum)?;
-                self.charges.push(Charge { at, item: name.to_string(), kind: Kind::Rounding, quantity: Decimal::ONE, unit_price: None, amount: diff, bill: Some(bill), rule: rule.to_string(), price: None });
+                self.charges.push(Charge {
+                    at,
+                    item: name.to_string(),
+                    kind: Kind::Rounding,
+                    quantity: Decimal::ONE,
+                    unit_price: None,
+                    amount: diff,
+                    bill: Some(bill),
+                    rule: rule.to_string(),
+                    price: None,
+                });
             }
         }
-        self.bills.push(Bill { issued_at: at, period_start: start, period_end: end, amount, paid: false });
+        self.bills.push(Bill {
+            issued_at: at,
+            period_start: start,
+            period_end: end,
+            amount,
+            paid: false,
+        });
         match self.balance {
             None => self.bills[bill].paid = true,
             Some(b) if self.outstanding.is_empty() && b >= amount => {

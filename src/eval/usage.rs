@@ -5,20 +5,40 @@ use rust_decimal::Decimal;
 use super::engine::{Checked, R};
 use super::pricing::price_lines;
 use super::state::*;
-use super::{Event, EvalError};
+use super::{EvalError, Event};
 use crate::model::*;
 use crate::time::Instant;
 
 impl Account {
-    pub(crate) fn usage(&mut self, m: &Model, ev: &Event, meter: MeterId, q: Decimal, dims: &[u8], subject: Option<&str>) -> R {
+    pub(crate) fn usage(
+        &mut self,
+        m: &Model,
+        ev: &Event,
+        meter: MeterId,
+        q: Decimal,
+        dims: &[u8],
+        subject: Option<&str>,
+    ) -> R {
         let at = ev.at;
         let mname = || Some(m.meters[meter].name.clone());
         // A state that refuses usage refuses all of it.
         if self.refusing > 0 {
-            let s = (0..self.subjects.len()).find(|&s| self.state(m, s).is_some_and(|st| st.refuses));
+            let s =
+                (0..self.subjects.len()).find(|&s| self.state(m, s).is_some_and(|st| st.refuses));
             if let Some(s) = s {
-                let reason = format!("{}_{}", self.subject_name(m, s).replace('#', "_"), self.state_name(m, s));
-                let rule = self.lc(m, s).and_then(|lc| lc.transitions.iter().find(|t| t.to == self.subjects[s].state)).map(|t| t.rule.to_string());
+                let reason = format!(
+                    "{}_{}",
+                    self.subject_name(m, s).replace('#', "_"),
+                    self.state_name(m, s)
+                );
+                let rule = self
+                    .lc(m, s)
+                    .and_then(|lc| {
+                        lc.transitions
+                            .iter()
+                            .find(|t| t.to == self.subjects[s].state)
+                    })
+                    .map(|t| t.rule.to_string());
                 self.reject(at, ev.line, mname(), None, q, &reason, rule);
                 return Ok(());
             }
@@ -49,23 +69,38 @@ impl Account {
         let mut accepted = q;
         let mut cut: Option<usize> = None;
         for (li, l) in m.limits.iter().enumerate() {
-            let LimitOn::Usage(lm, sel) = &l.on else { continue };
+            let LimitOn::Usage(lm, sel) = &l.on else {
+                continue;
+            };
             if *lm != meter || !sel.matches(dims) {
                 continue;
             }
-            let Some(amount) = self.num(&l.amount) else { continue };
+            let Some(amount) = self.num(&l.amount) else {
+                continue;
+            };
             self.roll(m, li, at, l.per, true)?;
             let avail = amount.sub(self.limits[li].used)?.max(Decimal::ZERO);
-            let allowed = if l.partial { accepted.min(avail) } else if accepted <= avail { accepted } else { Decimal::ZERO };
+            let allowed = if l.partial {
+                accepted.min(avail)
+            } else if accepted <= avail {
+                accepted
+            } else {
+                Decimal::ZERO
+            };
             if allowed < accepted {
                 accepted = allowed;
                 cut.get_or_insert(li);
             }
         }
         // Drawdown.
-        let draw = m.draws.iter().find(|d| d.meter == meter && d.sel.matches(dims));
+        let draw = m
+            .draws
+            .iter()
+            .find(|d| d.meter == meter && d.sel.matches(dims));
         let default_sources = [SourceM::Payg];
-        let sources: &[SourceM] = draw.map(|d| d.sources.as_slice()).unwrap_or(&default_sources);
+        let sources: &[SourceM] = draw
+            .map(|d| d.sources.as_slice())
+            .unwrap_or(&default_sources);
         let mut need = accepted;
         let mut payg = Decimal::ZERO;
         let mut refused_reason: Option<(&str, Option<String>)> = None;
@@ -74,8 +109,16 @@ impl Account {
                 break;
             }
             match src {
-                SourceM::Item(i) => need = self.draw_from(m, at, meter, dims, need, |it, id| id == *i && it.is_allowance())?,
-                SourceM::Packages => need = self.draw_from(m, at, meter, dims, need, |it, _| matches!(it.kind, ItemKind::Package { .. }))?,
+                SourceM::Item(i) => {
+                    need = self.draw_from(m, at, meter, dims, need, |it, id| {
+                        id == *i && it.is_allowance()
+                    })?
+                }
+                SourceM::Packages => {
+                    need = self.draw_from(m, at, meter, dims, need, |it, _| {
+                        matches!(it.kind, ItemKind::Package { .. })
+                    })?
+                }
                 SourceM::Payg => {
                     match self.stop_at_quota(m, at, meter, dims) {
                         Some(rule) => refused_reason = Some(("quota_exhausted", Some(rule))),
@@ -94,23 +137,41 @@ impl Account {
         // What allowances served, what pay-as-you-go takes, and what is left over is refused.
         let taken = accepted.sub(need)?;
         let served = taken.sub(payg)?;
-        if payg > Decimal::ZERO {
-            self.charge_usage(m, at, meter, dims, payg, served)?;
+        // No price for what pay-as-you-go should take: refused, unless the meter is only counted.
+        let mut unpriced = Decimal::ZERO;
+        if payg > Decimal::ZERO
+            && !self.charge_usage(m, at, meter, dims, payg, served)?
+            && !m.meters[meter].distinct
+        {
+            unpriced = payg;
+            if refused_reason.is_none() {
+                refused_reason = Some(("no_price", draw.map(|d| d.rule.to_string())));
+            }
         }
+        let taken = taken.sub(unpriced)?;
         // Counters count what was accepted.
         for (li, l) in m.limits.iter().enumerate() {
-            if let LimitOn::Usage(lm, sel) = &l.on {
-                if *lm == meter && sel.matches(dims) {
-                    self.limits[li].used = self.limits[li].used.add(taken)?;
-                }
+            if let LimitOn::Usage(lm, sel) = &l.on
+                && *lm == meter
+                && sel.matches(dims)
+            {
+                self.limits[li].used = self.limits[li].used.add(taken)?;
             }
         }
         for (pi, p) in m.prices.iter().enumerate() {
-            if let PriceShape::Tiered(BasisM::Volume { period, meter: bm, sel }, _) = &p.shape {
-                if *bm == meter && sel.matches(dims) {
-                    self.roll_volume(m, pi, at, *period)?;
-                    self.volumes[pi].used = self.volumes[pi].used.add(taken)?;
-                }
+            if let PriceShape::Tiered(
+                BasisM::Volume {
+                    period,
+                    meter: bm,
+                    sel,
+                },
+                _,
+            ) = &p.shape
+                && *bm == meter
+                && sel.matches(dims)
+            {
+                self.roll_volume(m, pi, at, *period)?;
+                self.volumes[pi].used = self.volumes[pi].used.add(taken)?;
             }
         }
         let refused = q.sub(taken)?;
@@ -127,7 +188,15 @@ impl Account {
 
     /// Draws up to `need` from usable allowances that `pick` selects, earliest expiry first,
     /// then earliest effective, then creation order; returns what is still needed.
-    fn draw_from(&mut self, m: &Model, at: Instant, meter: MeterId, dims: &[u8], mut need: Decimal, pick: impl Fn(&Item, usize) -> bool) -> R<Decimal> {
+    fn draw_from(
+        &mut self,
+        m: &Model,
+        at: Instant,
+        meter: MeterId,
+        dims: &[u8],
+        mut need: Decimal,
+        pick: impl Fn(&Item, usize) -> bool,
+    ) -> R<Decimal> {
         let mut guard = 0u32;
         while need > Decimal::ZERO {
             guard += 1;
@@ -170,15 +239,26 @@ impl Account {
     /// The first armed total-remaining trigger watch that drawing `take` from `s` crosses,
     /// with how much can be drawn before it fires.
     fn crossing(&self, m: &Model, s: usize, take: Decimal) -> R<Option<(usize, usize, Decimal)>> {
-        let Some(item) = self.subjects[s].item else { return Ok(None) };
+        let Some(item) = self.subjects[s].item else {
+            return Ok(None);
+        };
         for (ti, t) in m.triggers.iter().enumerate() {
             for (wi, w) in t.watches.iter().enumerate() {
-                let WatchM::Remaining { sel, threshold, per_package: false } = w else { continue };
+                let WatchM::Remaining {
+                    sel,
+                    threshold,
+                    per_package: false,
+                } = w
+                else {
+                    continue;
+                };
                 if !self.above[ti][wi] || !item_selected(&m.items[item], sel) {
                     continue;
                 }
                 let total = self.total_remaining(m, sel, self.last_at.unwrap_or(Instant(0)))?;
-                let Some(th) = self.threshold(m, threshold, total)? else { continue };
+                let Some(th) = self.threshold(m, threshold, total)? else {
+                    continue;
+                };
                 if total.sub(take)? <= th {
                     return Ok(Some((ti, wi, total.sub(th)?.max(Decimal::ZERO).min(take))));
                 }
@@ -193,7 +273,10 @@ impl Account {
         for s in 0..self.subjects.len() {
             let sub = &self.subjects[s];
             let Some(i) = sub.item else { continue };
-            if item_selected(&m.items[i], sel) && sub.expires.is_none_or(|e| e > at) && self.usable(m, s) {
+            if item_selected(&m.items[i], sel)
+                && sub.expires.is_none_or(|e| e > at)
+                && self.usable(m, s)
+            {
                 total = total.add(sub.remaining)?;
             }
         }
@@ -206,7 +289,12 @@ impl Account {
         let at = self.last_at.unwrap_or(Instant(0));
         for (ti, t) in m.triggers.iter().enumerate() {
             for (wi, w) in t.watches.iter().enumerate() {
-                if let WatchM::Remaining { sel, threshold, per_package: false } = w {
+                if let WatchM::Remaining {
+                    sel,
+                    threshold,
+                    per_package: false,
+                } = w
+                {
                     let total = self.total_remaining(m, sel, at)?;
                     self.above[ti][wi] = match self.threshold(m, threshold, total)? {
                         Some(th) => total > th,
@@ -220,18 +308,33 @@ impl Account {
 
     /// Per-package remaining alerts, once per package per threshold.
     fn package_alerts(&mut self, m: &Model, at: Instant, s: usize) -> R {
-        let Some(item) = self.subjects[s].item else { return Ok(()) };
+        let Some(item) = self.subjects[s].item else {
+            return Ok(());
+        };
         for (ai, a) in m.alerts.iter().enumerate() {
-            let Some(WatchM::Remaining { sel, threshold, per_package: true }) = &a.watch else { continue };
+            let Some(WatchM::Remaining {
+                sel,
+                threshold,
+                per_package: true,
+            }) = &a.watch
+            else {
+                continue;
+            };
             if !item_selected(&m.items[item], sel) {
                 continue;
             }
-            let Some(th) = self.threshold(m, threshold, self.subjects[s].quota)? else { continue };
+            let Some(th) = self.threshold(m, threshold, self.subjects[s].quota)? else {
+                continue;
+            };
             let key = (ai as u32, th);
             if self.subjects[s].remaining <= th && !self.subjects[s].fired.contains(&key) {
                 self.subjects[s].fired.push(key);
                 let name = self.subject_name(m, s);
-                let msg = format!("{name} has {} left of {}", self.subjects[s].remaining.normalize(), self.subjects[s].quota.normalize());
+                let msg = format!(
+                    "{name} has {} left of {}",
+                    self.subjects[s].remaining.normalize(),
+                    self.subjects[s].quota.normalize()
+                );
                 self.alert(at, name, a, msg);
             }
         }
@@ -241,16 +344,31 @@ impl Account {
     /// Count alerts: armed ones fire when the count reaches their share of the cap.
     fn count_alerts(&mut self, m: &Model, at: Instant, meter: MeterId) -> R {
         for (ai, a) in m.alerts.iter().enumerate() {
-            let Some(WatchM::CountReaches { meter: am, threshold }) = &a.watch else { continue };
+            let Some(WatchM::CountReaches {
+                meter: am,
+                threshold,
+            }) = &a.watch
+            else {
+                continue;
+            };
             if *am != meter || !self.armed[ai] {
                 continue;
             }
-            let Cap::Limit(cap, _) = self.cap(m, meter)? else { continue };
-            let Some(th) = self.threshold(m, threshold, cap)? else { continue };
+            let Cap::Limit(cap, _) = self.cap(m, meter)? else {
+                continue;
+            };
+            let Some(th) = self.threshold(m, threshold, cap)? else {
+                continue;
+            };
             let count = Decimal::from(self.distinct[meter].len() as u64);
             if count >= th {
                 self.armed[ai] = false;
-                let msg = format!("{} {} counted of a cap of {}", count, m.meters[meter].name, cap.normalize());
+                let msg = format!(
+                    "{} {} counted of a cap of {}",
+                    count,
+                    m.meters[meter].name,
+                    cap.normalize()
+                );
                 self.alert(at, m.meters[meter].name.clone(), a, msg);
             }
         }
@@ -271,7 +389,13 @@ impl Account {
         let mut any_declared = None;
         let mut total: Option<(Decimal, String)> = None;
         for (i, it) in m.items.iter().enumerate() {
-            let ItemKind::Edition { cap: Some((cm, base, per)), .. } = &it.kind else { continue };
+            let ItemKind::Edition {
+                cap: Some((cm, base, per)),
+                ..
+            } = &it.kind
+            else {
+                continue;
+            };
             if *cm != meter {
                 continue;
             }
@@ -306,8 +430,16 @@ impl Account {
         for sub in &self.subjects {
             let Some(i) = sub.item else { continue };
             let it = &m.items[i];
-            let ItemKind::Package { refuse_past_quota, .. } = it.kind else { continue };
-            if it.meter != Some(meter) || !it.sel.matches(dims) || sub.expires.is_some_and(|e| e <= at) {
+            let ItemKind::Package {
+                refuse_past_quota, ..
+            } = it.kind
+            else {
+                continue;
+            };
+            if it.meter != Some(meter)
+                || !it.sel.matches(dims)
+                || sub.expires.is_some_and(|e| e <= at)
+            {
                 continue;
             }
             if !refuse_past_quota {
@@ -318,12 +450,23 @@ impl Account {
         rule
     }
 
-    fn roll(&mut self, m: &Model, li: usize, at: Instant, per: crate::ast::CalUnit, _usage: bool) -> R {
+    fn roll(
+        &mut self,
+        m: &Model,
+        li: usize,
+        at: Instant,
+        per: crate::ast::CalUnit,
+        _usage: bool,
+    ) -> R {
         let c = &mut self.limits[li];
         if c.end.is_none_or(|e| at >= e) || c.start.is_none_or(|s| at < s) {
             let start = m.zone.period_start(at, per).ok_or_else(EvalError::time)?;
             let end = m.zone.period_next(start, per).ok_or_else(EvalError::time)?;
-            *c = Ctr { start: Some(start), end: Some(end), used: Decimal::ZERO };
+            *c = Ctr {
+                start: Some(start),
+                end: Some(end),
+                used: Decimal::ZERO,
+            };
         }
         Ok(())
     }
@@ -338,22 +481,49 @@ impl Account {
         if c.end.is_none_or(|e| at >= e) || c.start.is_none_or(|s| at < s) {
             let start = m.zone.period_start(at, per).ok_or_else(EvalError::time)?;
             let end = m.zone.period_next(start, per).ok_or_else(EvalError::time)?;
-            *c = Ctr { start: Some(start), end: Some(end), used: Decimal::ZERO };
+            *c = Ctr {
+                start: Some(start),
+                end: Some(end),
+                used: Decimal::ZERO,
+            };
         }
         Ok(())
     }
 
     /// Prices `qty` pay-as-you-go units (after `served` units of the event went to allowances).
-    fn charge_usage(&mut self, m: &Model, at: Instant, meter: MeterId, dims: &[u8], qty: Decimal, served: Decimal) -> R {
-        let Some(pi) = m.prices.iter().position(|p| p.meter == meter && p.sel.matches(dims)) else {
-            // No price: nothing to charge (a meter that is only counted or capped).
-            return Ok(());
+    /// Returns `false` when no price matches.
+    fn charge_usage(
+        &mut self,
+        m: &Model,
+        at: Instant,
+        meter: MeterId,
+        dims: &[u8],
+        qty: Decimal,
+        served: Decimal,
+    ) -> R<bool> {
+        let Some(pi) = m
+            .prices
+            .iter()
+            .position(|p| p.meter == meter && p.sel.matches(dims))
+        else {
+            return Ok(false);
         };
         let p = &m.prices[pi];
         let before = match &p.shape {
-            PriceShape::Tiered(BasisM::Volume { period, sel, meter: bm }, _) => {
+            PriceShape::Tiered(
+                BasisM::Volume {
+                    period,
+                    sel,
+                    meter: bm,
+                },
+                _,
+            ) => {
                 self.roll_volume(m, pi, at, *period)?;
-                let own = if *bm == meter && sel.matches(dims) { served } else { Decimal::ZERO };
+                let own = if *bm == meter && sel.matches(dims) {
+                    served
+                } else {
+                    Decimal::ZERO
+                };
                 self.volumes[pi].used.add(own)?
             }
             _ => Decimal::ZERO,
@@ -362,15 +532,33 @@ impl Account {
         for (quantity, unit_price, amount) in lines {
             self.add_usage_line(m, at, pi, quantity, unit_price, amount)?;
         }
-        Ok(())
+        Ok(true)
     }
 
-    fn add_usage_line(&mut self, m: &Model, at: Instant, pi: usize, quantity: Decimal, unit_price: Option<Decimal>, amount: Decimal) -> R {
+    fn add_usage_line(
+        &mut self,
+        m: &Model,
+        at: Instant,
+        pi: usize,
+        quantity: Decimal,
+        unit_price: Option<Decimal>,
+        amount: Decimal,
+    ) -> R {
         if let Some(cycle) = &m.usage_cycle {
-            let open = self.cycle.as_ref().is_some_and(|c| at >= c.start && at < c.end);
+            let open = self
+                .cycle
+                .as_ref()
+                .is_some_and(|c| at >= c.start && at < c.end);
             if !open {
-                let (start, end) = cycle.cadence.cycle(&m.zone, at).ok_or_else(EvalError::time)?;
-                self.cycle = Some(Cycle { start, end, lines: Vec::new() });
+                let (start, end) = cycle
+                    .cadence
+                    .cycle(&m.zone, at)
+                    .ok_or_else(EvalError::time)?;
+                self.cycle = Some(Cycle {
+                    start,
+                    end,
+                    lines: Vec::new(),
+                });
                 self.next_due = None;
             }
         }
@@ -378,7 +566,9 @@ impl Account {
             Some(c) => &c.lines,
             None => &self.loose,
         };
-        let found = lines.iter().copied().find(|&l| self.charges[l].price == Some(pi) && self.charges[l].unit_price == unit_price);
+        let found = lines.iter().copied().find(|&l| {
+            self.charges[l].price == Some(pi) && self.charges[l].unit_price == unit_price
+        });
         match found {
             Some(l) => {
                 let c = &mut self.charges[l];

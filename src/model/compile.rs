@@ -16,11 +16,23 @@ use crate::time::{Cadence, Dur, Zone};
 /// Compiles the (single) product of `file`; `name` is the rule file's path for `FILE:LINE`.
 pub fn compile(file: &ast::RuleFile, text: &str, name: &str) -> Result<Model, Vec<Diag>> {
     let Some(p) = file.products.first() else {
-        return Err(vec![Diag::error("tariff::check::no_product", "the file declares no product").help("start with `product ID \"name\" { ... }`")]);
+        return Err(vec![
+            Diag::error("tariff::check::no_product", "the file declares no product")
+                .help("start with `product ID \"name\" { ... }`"),
+        ]);
     };
-    let mut c = Compiler { text, name, errors: Vec::new(), m: empty(p, name) };
+    let mut c = Compiler {
+        text,
+        name,
+        errors: Vec::new(),
+        m: empty(p, name),
+    };
     c.run(p);
-    if c.errors.is_empty() { Ok(c.m) } else { Err(c.errors) }
+    if c.errors.is_empty() {
+        Ok(c.m)
+    } else {
+        Err(c.errors)
+    }
 }
 
 fn empty(p: &ast::Product, name: &str) -> Model {
@@ -28,6 +40,7 @@ fn empty(p: &ast::Product, name: &str) -> Model {
         product: p.id.node.clone(),
         file: name.to_string(),
         currency: String::new(),
+        header: Arc::from(format!("{name}:1")),
         zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero offset")),
         meters: Vec::new(),
         items: Vec::new(),
@@ -61,10 +74,15 @@ impl Compiler<'_> {
     }
 
     fn err(&mut self, span: Span, msg: impl Into<String>, help: &str) {
-        self.errors.push(Diag::error("tariff::check::unresolved", msg).label(span, "here").help(help));
+        self.errors.push(
+            Diag::error("tariff::check::unresolved", msg)
+                .label(span, "here")
+                .help(help),
+        );
     }
 
     fn run(&mut self, p: &ast::Product) {
+        self.m.header = self.rule(p.span);
         // Pass 1: names that others refer to.
         let mut lc_ix: HashMap<String, LcId> = HashMap::new();
         for d in &p.decls {
@@ -131,14 +149,27 @@ impl Compiler<'_> {
         }
         self.m.service = lc_ix.get("service").copied();
         if self.m.currency.is_empty() {
-            self.errors.push(Diag::error("tariff::check::missing_currency", "the product declares no currency").label(p.id.span, "this product").help("add `currency USD` (or the product's currency)"));
+            self.errors.push(
+                Diag::error(
+                    "tariff::check::missing_currency",
+                    "the product declares no currency",
+                )
+                .label(p.id.span, "this product")
+                .help("add `currency USD` (or the product's currency)"),
+            );
         }
         // Params before anything that reads them.
         for d in &p.decls {
             if let DeclKind::Param(pa) = &d.kind {
                 let (ty, default) = self.param(pa);
-                self.m.param_ix.insert(pa.name.node.clone(), self.m.params.len());
-                self.m.params.push(ParamM { name: pa.name.node.clone(), ty, default });
+                self.m
+                    .param_ix
+                    .insert(pa.name.node.clone(), self.m.params.len());
+                self.m.params.push(ParamM {
+                    name: pa.name.node.clone(),
+                    ty,
+                    default,
+                });
             }
         }
         // Pass 2: items in declaration order (indices match pass 1).
@@ -147,7 +178,11 @@ impl Compiler<'_> {
             let r = r.as_ref()?;
             let found = lc_ix.get(&r.node).copied();
             if found.is_none() {
-                this.err(r.span, format!("unknown lifecycle `{}`", r.node), "declare it with `lifecycle NAME { ... }`");
+                this.err(
+                    r.span,
+                    format!("unknown lifecycle `{}`", r.node),
+                    "declare it with `lifecycle NAME { ... }`",
+                );
             }
             found
         };
@@ -174,7 +209,10 @@ impl Compiler<'_> {
                         kind: ItemKind::Package {
                             price: pk.price.amount.node,
                             valid,
-                            refuse_past_quota: pk.past_quota.as_ref().is_some_and(|x| x.node == ast::PastQuota::Refuse),
+                            refuse_past_quota: pk
+                                .past_quota
+                                .as_ref()
+                                .is_some_and(|x| x.node == ast::PastQuota::Refuse),
                         },
                         meter,
                         quota: pk.quota.value.node,
@@ -191,13 +229,21 @@ impl Compiler<'_> {
                     };
                     let cap = e.cap.as_ref().and_then(|c| {
                         let meter = self.unit_meter(&c.base.unit)?;
-                        let per = c.per_pack.as_ref().and_then(|(q, pk)| Some((q.value.node, self.item_ref(pk)?)));
+                        let per = c
+                            .per_pack
+                            .as_ref()
+                            .and_then(|(q, pk)| Some((q.value.node, self.item_ref(pk)?)));
                         Some((meter, c.base.value.node, per))
                     });
                     let replaces = e.replaces.as_ref().and_then(|r| self.item_ref(r));
                     Item {
                         name: e.name.node.clone(),
-                        kind: ItemKind::Edition { fee: e.fee.amount.node, term, cap, replaces },
+                        kind: ItemKind::Edition {
+                            fee: e.fee.amount.node,
+                            term,
+                            cap,
+                            replaces,
+                        },
                         meter: cap.map(|c| c.0),
                         quota: Decimal::ZERO,
                         sel: Sel::default(),
@@ -217,7 +263,11 @@ impl Compiler<'_> {
                         kind: ItemKind::Pack {
                             size: pk.size.value.node,
                             needs,
-                            minimum: pk.minimum.as_ref().map(|q| q.value.node).unwrap_or(Decimal::ONE),
+                            minimum: pk
+                                .minimum
+                                .as_ref()
+                                .map(|q| q.value.node)
+                                .unwrap_or(Decimal::ONE),
                             tiers,
                         },
                         meter,
@@ -228,7 +278,11 @@ impl Compiler<'_> {
                     }
                 }
                 DeclKind::Resource(r) => {
-                    let cadence = r.billed.as_ref().map(|s| cadence(&s.node)).unwrap_or(Cadence::Monthly(1, 0));
+                    let cadence = r
+                        .billed
+                        .as_ref()
+                        .map(|s| cadence(&s.node))
+                        .unwrap_or(Cadence::Monthly(1, 0));
                     Item {
                         name: r.name.node.clone(),
                         kind: ItemKind::Resource {
@@ -252,7 +306,11 @@ impl Compiler<'_> {
         }
         self.m.items = items.into_iter().flatten().collect();
         if self.m.items.len() != self.m.item_ix.len() {
-            self.errors.push(Diag::error("tariff::check::duplicate_name", "two items share a name").label(p.id.span, "in this product").help("give every item its own name"));
+            self.errors.push(
+                Diag::error("tariff::check::duplicate_name", "two items share a name")
+                    .label(p.id.span, "in this product")
+                    .help("give every item its own name"),
+            );
             return;
         }
         // Pass 3: the rest.
@@ -261,7 +319,9 @@ impl Compiler<'_> {
             match &d.kind {
                 DeclKind::Price(pr) => self.price(pr, rule),
                 DeclKind::Draw(dr) => {
-                    let Some(meter) = self.meter_ref(&dr.meter) else { continue };
+                    let Some(meter) = self.meter_ref(&dr.meter) else {
+                        continue;
+                    };
                     let sel = self.sel_for(Some(meter), dr.selector.as_ref());
                     let sources = dr
                         .sources
@@ -272,12 +332,19 @@ impl Compiler<'_> {
                             ast::DrawSource::Named(n) => self.item_ref(n).map(SourceM::Item),
                         })
                         .collect();
-                    self.m.draws.push(DrawM { meter, sel, sources, rule });
+                    self.m.draws.push(DrawM {
+                        meter,
+                        sel,
+                        sources,
+                        rule,
+                    });
                 }
                 DeclKind::Limit(l) => {
                     let on = match &l.target {
                         ast::LimitTarget::Usage(m, s) => {
-                            let Some(meter) = self.meter_ref(m) else { continue };
+                            let Some(meter) = self.meter_ref(m) else {
+                                continue;
+                            };
                             LimitOn::Usage(meter, self.sel_for(Some(meter), s.as_ref()))
                         }
                         ast::LimitTarget::Enable(r) => {
@@ -285,9 +352,21 @@ impl Compiler<'_> {
                             LimitOn::Enable(it)
                         }
                     };
-                    let Some(amount) = self.amount(&l.amount) else { continue };
-                    let partial = l.partial.as_ref().map(|p| p.node).unwrap_or(matches!(on, LimitOn::Usage(..)));
-                    self.m.limits.push(LimitM { on, amount, per: l.per.node, partial, rule });
+                    let Some(amount) = self.amount(&l.amount) else {
+                        continue;
+                    };
+                    let partial = l
+                        .partial
+                        .as_ref()
+                        .map(|p| p.node)
+                        .unwrap_or(matches!(on, LimitOn::Usage(..)));
+                    self.m.limits.push(LimitM {
+                        on,
+                        amount,
+                        per: l.per.node,
+                        partial,
+                        rule,
+                    });
                 }
                 DeclKind::Bill(b) => {
                     self.m.usage_cycle = Some(CycleM {
@@ -303,7 +382,11 @@ impl Compiler<'_> {
                         ast::AlertOn::Watch(w) => self.watch(w),
                         ast::AlertOn::Fails(_) => None,
                     };
-                    self.m.alerts.push(AlertM { name: a.name.node.clone(), watch, rule });
+                    self.m.alerts.push(AlertM {
+                        name: a.name.node.clone(),
+                        watch,
+                        rule,
+                    });
                 }
                 DeclKind::Example(e) => self.m.examples.push((e.clone(), rule)),
                 _ => {}
@@ -325,11 +408,22 @@ impl Compiler<'_> {
                 let else_alert = t.else_alert.as_ref().and_then(|a| {
                     let f = self.m.alerts.iter().position(|x| x.name == a.node);
                     if f.is_none() {
-                        self.err(a.span, format!("unknown alert `{}`", a.node), "declare it with `alert NAME: when TRIGGER fails`");
+                        self.err(
+                            a.span,
+                            format!("unknown alert `{}`", a.node),
+                            "declare it with `alert NAME: when TRIGGER fails`",
+                        );
                     }
                     f
                 });
-                self.m.triggers.push(TriggerM { name: t.name.node.clone(), watches, condition, purchase, else_alert, rule });
+                self.m.triggers.push(TriggerM {
+                    name: t.name.node.clone(),
+                    watches,
+                    condition,
+                    purchase,
+                    else_alert,
+                    rule,
+                });
             }
         }
     }
@@ -347,7 +441,11 @@ impl Compiler<'_> {
                 ast::Value::Name(n) => match self.m.item_ix.get(n) {
                     Some(&i) => (PType::Item, PVal::Item(i)),
                     None => {
-                        self.err(v.span, format!("unknown item `{n}`"), "a parameter's default names a declared item");
+                        self.err(
+                            v.span,
+                            format!("unknown item `{n}`"),
+                            "a parameter's default names a declared item",
+                        );
                         (PType::Item, PVal::Unset)
                     }
                 },
@@ -365,7 +463,11 @@ impl Compiler<'_> {
     fn dur(&mut self, d: &ast::Duration) -> Option<Dur> {
         let n = d.count.node;
         if n.fract() != Decimal::ZERO || n <= Decimal::ZERO || n > Decimal::from(120_000) {
-            self.err(d.span, "a duration must be a positive whole number of units, at most 10,000 years", "write e.g. `6 months`");
+            self.err(
+                d.span,
+                "a duration must be a positive whole number of units, at most 10,000 years",
+                "write e.g. `6 months`",
+            );
             return None;
         }
         let n = i64::try_from(n).ok()?;
@@ -374,9 +476,18 @@ impl Compiler<'_> {
 
     fn unit_meter(&mut self, unit: &ast::Ident) -> Option<MeterId> {
         let u = unit.node.as_str();
-        let found = self.m.meter_ix.get(u).or_else(|| u.strip_suffix('s').and_then(|s| self.m.meter_ix.get(s))).copied();
+        let found = self
+            .m
+            .meter_ix
+            .get(u)
+            .or_else(|| u.strip_suffix('s').and_then(|s| self.m.meter_ix.get(s)))
+            .copied();
         if found.is_none() {
-            self.err(unit.span, format!("unknown unit `{u}`"), "quantities are counted in a declared meter");
+            self.err(
+                unit.span,
+                format!("unknown unit `{u}`"),
+                "quantities are counted in a declared meter",
+            );
         }
         found
     }
@@ -384,7 +495,11 @@ impl Compiler<'_> {
     fn meter_ref(&mut self, m: &ast::Ident) -> Option<MeterId> {
         let f = self.m.meter_ix.get(&m.node).copied();
         if f.is_none() {
-            self.err(m.span, format!("unknown meter `{}`", m.node), "declare it with `meter NAME`");
+            self.err(
+                m.span,
+                format!("unknown meter `{}`", m.node),
+                "declare it with `meter NAME`",
+            );
         }
         f
     }
@@ -392,7 +507,11 @@ impl Compiler<'_> {
     fn item_ref(&mut self, i: &ast::Ident) -> Option<ItemId> {
         let f = self.m.item_ix.get(&i.node).copied();
         if f.is_none() {
-            self.err(i.span, format!("unknown item `{}`", i.node), "declare it as a package, edition, pack, free tier or resource");
+            self.err(
+                i.span,
+                format!("unknown item `{}`", i.node),
+                "declare it as a package, edition, pack, free tier or resource",
+            );
         }
         f
     }
@@ -400,26 +519,58 @@ impl Compiler<'_> {
     fn param_ref(&mut self, p: &ast::Ident) -> Option<ParamId> {
         let f = self.m.param_ix.get(&p.node).copied();
         if f.is_none() {
-            self.err(p.span, format!("unknown parameter `{}`", p.node), "declare it with `param NAME = VALUE`");
+            self.err(
+                p.span,
+                format!("unknown parameter `{}`", p.node),
+                "declare it with `param NAME = VALUE`",
+            );
         }
         f
     }
 
-    fn state_of_item(&mut self, p: &ast::Product, item: ItemId, st: &ast::Ident, lc_ix: &HashMap<String, LcId>) -> Option<StateId> {
+    fn state_of_item(
+        &mut self,
+        p: &ast::Product,
+        item: ItemId,
+        st: &ast::Ident,
+        lc_ix: &HashMap<String, LcId>,
+    ) -> Option<StateId> {
         // Items are not compiled yet: find the item's lifecycle by its declaration.
-        let item_name = self.m.item_ix.iter().find(|(_, v)| **v == item).map(|(k, _)| k.clone())?;
+        let item_name = self
+            .m
+            .item_ix
+            .iter()
+            .find(|(_, v)| **v == item)
+            .map(|(k, _)| k.clone())?;
         let lc_name = p.decls.iter().find_map(|d| match &d.kind {
-            DeclKind::Edition(e) if e.name.node == item_name => e.lifecycle.as_ref().map(|l| l.node.clone()),
-            DeclKind::Package(e) if e.name.node == item_name => e.lifecycle.as_ref().map(|l| l.node.clone()),
-            DeclKind::Pack(e) if e.name.node == item_name => e.lifecycle.as_ref().map(|l| l.node.clone()),
-            DeclKind::FreeTier(e) if e.name.node == item_name => e.lifecycle.as_ref().map(|l| l.node.clone()),
-            DeclKind::Resource(e) if e.name.node == item_name => e.lifecycle.as_ref().map(|l| l.node.clone()),
+            DeclKind::Edition(e) if e.name.node == item_name => {
+                e.lifecycle.as_ref().map(|l| l.node.clone())
+            }
+            DeclKind::Package(e) if e.name.node == item_name => {
+                e.lifecycle.as_ref().map(|l| l.node.clone())
+            }
+            DeclKind::Pack(e) if e.name.node == item_name => {
+                e.lifecycle.as_ref().map(|l| l.node.clone())
+            }
+            DeclKind::FreeTier(e) if e.name.node == item_name => {
+                e.lifecycle.as_ref().map(|l| l.node.clone())
+            }
+            DeclKind::Resource(e) if e.name.node == item_name => {
+                e.lifecycle.as_ref().map(|l| l.node.clone())
+            }
             _ => None,
         })?;
         let lc = *lc_ix.get(&lc_name)?;
-        let f = self.m.lifecycles[lc].states.iter().position(|s| s.name == st.node);
+        let f = self.m.lifecycles[lc]
+            .states
+            .iter()
+            .position(|s| s.name == st.node);
         if f.is_none() {
-            self.err(st.span, format!("unknown state `{}`", st.node), "name a state of the item's lifecycle");
+            self.err(
+                st.span,
+                format!("unknown state `{}`", st.node),
+                "name a state of the item's lifecycle",
+            );
         }
         f
     }
@@ -428,25 +579,48 @@ impl Compiler<'_> {
     fn sel_for(&mut self, meter: Option<MeterId>, s: Option<&ast::Selector>) -> Sel {
         let Some(s) = s else { return Sel::default() };
         let meter = meter.or_else(|| {
-            self.m.meters.iter().position(|m| s.tests.iter().all(|t| m.dims.iter().any(|(d, _)| *d == t.dim.node)))
+            self.m.meters.iter().position(|m| {
+                s.tests
+                    .iter()
+                    .all(|t| m.dims.iter().any(|(d, _)| *d == t.dim.node))
+            })
         });
         let Some(meter) = meter else {
-            self.err(s.span, "no meter has these dimensions", "test dimensions that a meter declares");
+            self.err(
+                s.span,
+                "no meter has these dimensions",
+                "test dimensions that a meter declares",
+            );
             return Sel::default();
         };
         let mut sel = Sel::default();
         for t in &s.tests {
             let dims = &self.m.meters[meter].dims;
             let Some(d) = dims.iter().position(|(n, _)| *n == t.dim.node) else {
-                let msg = format!("meter `{}` has no dimension `{}`", self.m.meters[meter].name, t.dim.node);
-                self.err(t.dim.span, msg, "declare it with `dim NAME (values)` on the meter");
+                let msg = format!(
+                    "meter `{}` has no dimension `{}`",
+                    self.m.meters[meter].name, t.dim.node
+                );
+                self.err(
+                    t.dim.span,
+                    msg,
+                    "declare it with `dim NAME (values)` on the meter",
+                );
                 continue;
             };
             let mut bits = 0u64;
             for v in &t.values {
-                match self.m.meters[meter].dims[d].1.iter().position(|x| *x == v.node) {
+                match self.m.meters[meter].dims[d]
+                    .1
+                    .iter()
+                    .position(|x| *x == v.node)
+                {
                     Some(i) if i < 64 => bits |= 1 << i,
-                    _ => self.err(v.span, format!("`{}` is not a value of dimension `{}`", v.node, t.dim.node), "use a value the meter declares"),
+                    _ => self.err(
+                        v.span,
+                        format!("`{}` is not a value of dimension `{}`", v.node, t.dim.node),
+                        "use a value the meter declares",
+                    ),
                 }
             }
             sel.tests.push((d, bits));
@@ -460,7 +634,9 @@ impl Compiler<'_> {
             .iter()
             .map(|tier| {
                 let upper = match &tier.range {
-                    ast::TierRange::First(q) | ast::TierRange::UpTo(q) | ast::TierRange::Between(_, q) => Some(q.value.node),
+                    ast::TierRange::First(q)
+                    | ast::TierRange::UpTo(q)
+                    | ast::TierRange::Between(_, q) => Some(q.value.node),
                     ast::TierRange::Above(_) | ast::TierRange::OrMore(_) => None,
                 };
                 let (unit, mut flat) = match &tier.price {
@@ -474,31 +650,83 @@ impl Compiler<'_> {
                 (upper, unit, flat)
             })
             .collect();
-        Tiers { mode: t.mode.node, tiers }
+        Tiers {
+            mode: t.mode.node,
+            tiers,
+        }
     }
 
     fn price(&mut self, pr: &ast::Price, rule: RuleRef) {
         let (meter_id, sel, shape) = match &pr.body {
-            ast::PriceBody::Unit { price, meter, selector } => {
-                let Some(m) = self.unit_meter(meter) else { return };
-                (m, self.sel_for(Some(m), selector.as_ref()), PriceShape::Unit(price.amount.node))
+            ast::PriceBody::Unit {
+                price,
+                meter,
+                selector,
+            } => {
+                let Some(m) = self.unit_meter(meter) else {
+                    return;
+                };
+                (
+                    m,
+                    self.sel_for(Some(m), selector.as_ref()),
+                    PriceShape::Unit(price.amount.node),
+                )
             }
-            ast::PriceBody::Block { price, block, selector } => {
-                let Some(m) = self.unit_meter(&block.unit) else { return };
-                (m, self.sel_for(Some(m), selector.as_ref()), PriceShape::Block(price.amount.node, block.value.node))
+            ast::PriceBody::Block {
+                price,
+                block,
+                selector,
+            } => {
+                let Some(m) = self.unit_meter(&block.unit) else {
+                    return;
+                };
+                (
+                    m,
+                    self.sel_for(Some(m), selector.as_ref()),
+                    PriceShape::Block(price.amount.node, block.value.node),
+                )
             }
-            ast::PriceBody::Percent { percent, meter, selector, fixed } => {
-                let Some(m) = self.meter_ref(meter) else { return };
+            ast::PriceBody::Percent {
+                percent,
+                meter,
+                selector,
+                fixed,
+            } => {
+                let Some(m) = self.meter_ref(meter) else {
+                    return;
+                };
                 let fixed = fixed.as_ref().map(|f| f.amount.node).unwrap_or_default();
-                (m, self.sel_for(Some(m), selector.as_ref()), PriceShape::Percent(percent.node, fixed))
+                (
+                    m,
+                    self.sel_for(Some(m), selector.as_ref()),
+                    PriceShape::Percent(percent.node, fixed),
+                )
             }
-            ast::PriceBody::Tiered { meter, selector, basis, table } => {
-                let Some(m) = self.meter_ref(meter) else { return };
+            ast::PriceBody::Tiered {
+                meter,
+                selector,
+                basis,
+                table,
+            } => {
+                let Some(m) = self.meter_ref(meter) else {
+                    return;
+                };
                 let sel = self.sel_for(Some(m), selector.as_ref());
                 let basis = match basis {
-                    ast::Basis::Volume { period, meter, selector, .. } => {
-                        let Some(bm) = self.meter_ref(meter) else { return };
-                        BasisM::Volume { period: *period, meter: bm, sel: self.sel_for(Some(bm), selector.as_ref()) }
+                    ast::Basis::Volume {
+                        period,
+                        meter,
+                        selector,
+                        ..
+                    } => {
+                        let Some(bm) = self.meter_ref(meter) else {
+                            return;
+                        };
+                        BasisM::Volume {
+                            period: *period,
+                            meter: bm,
+                            sel: self.sel_for(Some(bm), selector.as_ref()),
+                        }
                     }
                     ast::Basis::Event(_) => BasisM::Event,
                 };
@@ -509,14 +737,26 @@ impl Compiler<'_> {
         let mut max_event = None;
         for b in &pr.bounds {
             if b.per.is_some() {
-                self.err(b.span, "a minimum or maximum per period is not supported yet", "bound the charge per event (`min 1 USD`)");
+                self.err(
+                    b.span,
+                    "a minimum or maximum per period is not supported yet",
+                    "bound the charge per event (`min 1 USD`)",
+                );
             } else if b.is_min {
                 min_event = Some(b.amount.amount.node);
             } else {
                 max_event = Some(b.amount.amount.node);
             }
         }
-        self.m.prices.push(PriceM { name: pr.name.node.clone(), meter: meter_id, sel, shape, min_event, max_event, rule });
+        self.m.prices.push(PriceM {
+            name: pr.name.node.clone(),
+            meter: meter_id,
+            sel,
+            shape,
+            min_event,
+            max_event,
+            rule,
+        });
     }
 
     fn amount(&mut self, a: &ast::Amount) -> Option<Val> {
@@ -537,22 +777,38 @@ impl Compiler<'_> {
 
     fn watch(&mut self, w: &ast::Watch) -> Option<WatchM> {
         Some(match w {
-            ast::Watch::RemainingFalls { selector, threshold, each, of_quota, .. } => {
+            ast::Watch::RemainingFalls {
+                selector,
+                threshold,
+                each,
+                of_quota,
+                ..
+            } => {
                 let sel = self.sel_for(None, selector.as_ref());
                 let per_package = *each || *of_quota || is_relative(threshold);
-                WatchM::Remaining { sel, threshold: self.threshold(threshold)?, per_package }
+                WatchM::Remaining {
+                    sel,
+                    threshold: self.threshold(threshold)?,
+                    per_package,
+                }
             }
-            ast::Watch::BeforeExpiry { lead, selector, .. } => {
-                WatchM::BeforeExpiry { lead: self.dur(lead)?, sel: self.sel_for(None, selector.as_ref()) }
-            }
-            ast::Watch::CountReaches { meter, threshold, .. } => {
-                WatchM::CountReaches { meter: self.meter_ref(meter)?, threshold: self.threshold(threshold)? }
-            }
+            ast::Watch::BeforeExpiry { lead, selector, .. } => WatchM::BeforeExpiry {
+                lead: self.dur(lead)?,
+                sel: self.sel_for(None, selector.as_ref()),
+            },
+            ast::Watch::CountReaches {
+                meter, threshold, ..
+            } => WatchM::CountReaches {
+                meter: self.meter_ref(meter)?,
+                threshold: self.threshold(threshold)?,
+            },
         })
     }
 
     fn transitions(&mut self, lc: &ast::Lifecycle, lc_ix: &HashMap<String, LcId>, _rule: RuleRef) {
-        let Some(&id) = lc_ix.get(&lc.name.node) else { return };
+        let Some(&id) = lc_ix.get(&lc.name.node) else {
+            return;
+        };
         let mut out = Vec::new();
         for t in &lc.transitions {
             let rule = self.rule(t.span);
@@ -561,7 +817,14 @@ impl Compiler<'_> {
             let from: Vec<StateId> = t.from.iter().filter_map(find).collect();
             let to = find(&t.to);
             if from.len() != t.from.len() || to.is_none() {
-                self.err(t.span, format!("transition between undeclared states in lifecycle `{}`", lc.name.node), "declare every state with `state NAME`");
+                self.err(
+                    t.span,
+                    format!(
+                        "transition between undeclared states in lifecycle `{}`",
+                        lc.name.node
+                    ),
+                    "declare every state with `state NAME`",
+                );
                 continue;
             }
             let on = match &t.on.node {
@@ -586,7 +849,13 @@ impl Compiler<'_> {
                 },
             };
             let from_renewal = t.from_renewal.as_ref().is_some_and(|f| f.node);
-            out.push(TransM { from, to: to.unwrap_or(0), on, from_renewal, rule });
+            out.push(TransM {
+                from,
+                to: to.unwrap_or(0),
+                on,
+                from_renewal,
+                rule,
+            });
         }
         self.m.lifecycles[id].transitions = out;
     }
@@ -606,5 +875,9 @@ fn cadence(s: &ast::Schedule) -> Cadence {
 
 fn rounding(r: &ast::Rounding) -> RoundingM {
     // The step is a power of ten (0.01): its scale is the number of places.
-    RoundingM { dp: r.step.node.normalize().scale(), mode: r.mode, per_bill: r.per_bill }
+    RoundingM {
+        dp: r.step.node.normalize().scale(),
+        mode: r.mode,
+        per_bill: r.per_bill,
+    }
 }

@@ -38,6 +38,8 @@ pub struct Model {
     pub file: String,
     /// Currency code.
     pub currency: String,
+    /// `FILE:LINE` of the product header.
+    pub header: RuleRef,
     /// Time zone.
     pub zone: Zone,
     /// Meters.
@@ -95,14 +97,23 @@ pub struct Sel {
 impl Sel {
     /// Whether dimension values (`dims[d]` = value index, or `u8::MAX` when absent) pass.
     pub fn matches(&self, dims: &[u8]) -> bool {
-        self.tests.iter().all(|&(d, bits)| dims.get(d).is_some_and(|&v| v < 64 && bits & (1 << v) != 0))
+        self.tests
+            .iter()
+            .all(|&(d, bits)| dims.get(d).is_some_and(|&v| v < 64 && bits & (1 << v) != 0))
     }
 
     /// Whether everything this selector accepts, `other` accepts too.
     pub fn within(&self, other: &Sel) -> bool {
-        other.tests.iter().all(|&(d, bits)| self.tests.iter().any(|&(d2, b2)| d2 == d && b2 & !bits == 0))
+        other.tests.iter().all(|&(d, bits)| {
+            self.tests
+                .iter()
+                .any(|&(d2, b2)| d2 == d && b2 & !bits == 0)
+        })
     }
 }
+
+/// An edition's cap: the meter, its own cap, and what each unit of a pack adds.
+pub type CapM = (MeterId, Decimal, Option<(Decimal, ItemId)>);
 
 /// Kinds of items.
 #[derive(Debug)]
@@ -125,7 +136,7 @@ pub enum ItemKind {
         /// What one period (or purchase) lasts.
         term: Option<Dur>,
         /// Cap: meter, base, and per-pack addition.
-        cap: Option<(MeterId, Decimal, Option<(Decimal, ItemId)>)>,
+        cap: Option<CapM>,
         /// The edition this one replaces.
         replaces: Option<ItemId>,
     },
@@ -433,12 +444,16 @@ pub struct TransM {
 impl LifecycleM {
     /// The first transition out of `state` fired by `on`.
     pub fn find(&self, state: StateId, on: &OnM) -> Option<&TransM> {
-        self.transitions.iter().find(|t| t.from.contains(&state) && &t.on == on)
+        self.transitions
+            .iter()
+            .find(|t| t.from.contains(&state) && &t.on == on)
     }
 
     /// The first transition out of `state` whose trigger passes `pred`.
     pub fn find_by(&self, state: StateId, pred: impl Fn(&OnM) -> bool) -> Option<&TransM> {
-        self.transitions.iter().find(|t| t.from.contains(&state) && pred(&t.on))
+        self.transitions
+            .iter()
+            .find(|t| t.from.contains(&state) && pred(&t.on))
     }
 }
 

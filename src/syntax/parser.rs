@@ -28,7 +28,147 @@ pub fn parse_file(src: &str) -> Result<RuleFile, Vec<Diag>> {
 fn is_kw(r: Rule) -> bool {
     matches!(
         r,
-        Rule::kw_above | Rule::kw_account | Rule::kw_after | Rule::kw_alert | Rule::kw_alerts | Rule::kw_and | Rule::kw_assumed | Rule::kw_at | Rule::kw_balance | Rule::kw_before | Rule::kw_bill | Rule::kw_billed | Rule::kw_bills | Rule::kw_block | Rule::kw_by | Rule::kw_cap | Rule::kw_charge | Rule::kw_charged | Rule::kw_cite | Rule::kw_count | Rule::kw_counted | Rule::kw_currency | Rule::kw_daily | Rule::kw_day | Rule::kw_days | Rule::kw_dim | Rule::kw_disable | Rule::kw_distinct | Rule::kw_down | Rule::kw_draw | Rule::kw_drops | Rule::kw_each | Rule::kw_earliest | Rule::kw_edition | Rule::kw_else | Rule::kw_empty | Rule::kw_enable | Rule::kw_enabled | Rule::kw_enters | Rule::kw_even | Rule::kw_event | Rule::kw_example | Rule::kw_expect | Rule::kw_expiry | Rule::kw_fails | Rule::kw_falls | Rule::kw_final | Rule::kw_first | Rule::kw_flat | Rule::kw_for | Rule::kw_fractional | Rule::kw_free | Rule::kw_free_tier | Rule::kw_from | Rule::kw_graduated | Rule::kw_half | Rule::kw_hour | Rule::kw_hourly | Rule::kw_if | Rule::kw_in | Rule::kw_item | Rule::kw_lifecycle | Rule::kw_limit | Rule::kw_line | Rule::kw_max | Rule::kw_meter | Rule::kw_min | Rule::kw_minimum | Rule::kw_month | Rule::kw_monthly | Rule::kw_more | Rule::kw_needs | Rule::kw_no | Rule::kw_none | Rule::kw_of | Rule::kw_off | Rule::kw_on | Rule::kw_once | Rule::kw_opening | Rule::kw_optional | Rule::kw_or | Rule::kw_outstanding | Rule::kw_pack | Rule::kw_package | Rule::kw_packages | Rule::kw_paid | Rule::kw_param | Rule::kw_partial | Rule::kw_past | Rule::kw_payg | Rule::kw_per | Rule::kw_percent | Rule::kw_periods | Rule::kw_price | Rule::kw_priced | Rule::kw_product | Rule::kw_prorated | Rule::kw_purchase | Rule::kw_quantity | Rule::kw_quota | Rule::kw_reaches | Rule::kw_refilled | Rule::kw_refund | Rule::kw_refundable | Rule::kw_refuse | Rule::kw_refuses | Rule::kw_rejected | Rule::kw_remaining | Rule::kw_renew | Rule::kw_renewal | Rule::kw_replaced | Rule::kw_replaces | Rule::kw_resets | Rule::kw_resource | Rule::kw_round | Rule::kw_set | Rule::kw_settled | Rule::kw_size | Rule::kw_source | Rule::kw_state | Rule::kw_subject | Rule::kw_switch | Rule::kw_then | Rule::kw_timezone | Rule::kw_to | Rule::kw_topup | Rule::kw_trigger | Rule::kw_unbilled | Rule::kw_unpaid | Rule::kw_until | Rule::kw_up | Rule::kw_usable | Rule::kw_usage | Rule::kw_utc | Rule::kw_valid | Rule::kw_validity | Rule::kw_volume | Rule::kw_when | Rule::kw_where | Rule::kw_whole | Rule::kw_year
+        Rule::kw_above
+            | Rule::kw_account
+            | Rule::kw_after
+            | Rule::kw_alert
+            | Rule::kw_alerts
+            | Rule::kw_and
+            | Rule::kw_assumed
+            | Rule::kw_at
+            | Rule::kw_balance
+            | Rule::kw_before
+            | Rule::kw_bill
+            | Rule::kw_billed
+            | Rule::kw_bills
+            | Rule::kw_block
+            | Rule::kw_by
+            | Rule::kw_cap
+            | Rule::kw_charge
+            | Rule::kw_charged
+            | Rule::kw_cite
+            | Rule::kw_count
+            | Rule::kw_counted
+            | Rule::kw_currency
+            | Rule::kw_daily
+            | Rule::kw_day
+            | Rule::kw_days
+            | Rule::kw_dim
+            | Rule::kw_disable
+            | Rule::kw_distinct
+            | Rule::kw_down
+            | Rule::kw_draw
+            | Rule::kw_drops
+            | Rule::kw_each
+            | Rule::kw_earliest
+            | Rule::kw_edition
+            | Rule::kw_else
+            | Rule::kw_empty
+            | Rule::kw_enable
+            | Rule::kw_enabled
+            | Rule::kw_enters
+            | Rule::kw_even
+            | Rule::kw_event
+            | Rule::kw_example
+            | Rule::kw_expect
+            | Rule::kw_expiry
+            | Rule::kw_fails
+            | Rule::kw_falls
+            | Rule::kw_final
+            | Rule::kw_first
+            | Rule::kw_flat
+            | Rule::kw_for
+            | Rule::kw_fractional
+            | Rule::kw_free
+            | Rule::kw_free_tier
+            | Rule::kw_from
+            | Rule::kw_graduated
+            | Rule::kw_half
+            | Rule::kw_hour
+            | Rule::kw_hourly
+            | Rule::kw_if
+            | Rule::kw_in
+            | Rule::kw_item
+            | Rule::kw_lifecycle
+            | Rule::kw_limit
+            | Rule::kw_line
+            | Rule::kw_max
+            | Rule::kw_meter
+            | Rule::kw_min
+            | Rule::kw_minimum
+            | Rule::kw_month
+            | Rule::kw_monthly
+            | Rule::kw_more
+            | Rule::kw_needs
+            | Rule::kw_no
+            | Rule::kw_none
+            | Rule::kw_of
+            | Rule::kw_off
+            | Rule::kw_on
+            | Rule::kw_once
+            | Rule::kw_opening
+            | Rule::kw_optional
+            | Rule::kw_or
+            | Rule::kw_outstanding
+            | Rule::kw_pack
+            | Rule::kw_package
+            | Rule::kw_packages
+            | Rule::kw_paid
+            | Rule::kw_param
+            | Rule::kw_partial
+            | Rule::kw_past
+            | Rule::kw_payg
+            | Rule::kw_per
+            | Rule::kw_percent
+            | Rule::kw_periods
+            | Rule::kw_price
+            | Rule::kw_priced
+            | Rule::kw_product
+            | Rule::kw_prorated
+            | Rule::kw_purchase
+            | Rule::kw_quantity
+            | Rule::kw_quota
+            | Rule::kw_reaches
+            | Rule::kw_refilled
+            | Rule::kw_refund
+            | Rule::kw_refundable
+            | Rule::kw_refuse
+            | Rule::kw_refuses
+            | Rule::kw_rejected
+            | Rule::kw_remaining
+            | Rule::kw_renew
+            | Rule::kw_renewal
+            | Rule::kw_replaced
+            | Rule::kw_replaces
+            | Rule::kw_resets
+            | Rule::kw_resource
+            | Rule::kw_round
+            | Rule::kw_set
+            | Rule::kw_settled
+            | Rule::kw_size
+            | Rule::kw_source
+            | Rule::kw_state
+            | Rule::kw_subject
+            | Rule::kw_switch
+            | Rule::kw_then
+            | Rule::kw_timezone
+            | Rule::kw_to
+            | Rule::kw_topup
+            | Rule::kw_trigger
+            | Rule::kw_unbilled
+            | Rule::kw_unpaid
+            | Rule::kw_until
+            | Rule::kw_up
+            | Rule::kw_usable
+            | Rule::kw_usage
+            | Rule::kw_utc
+            | Rule::kw_valid
+            | Rule::kw_validity
+            | Rule::kw_volume
+            | Rule::kw_when
+            | Rule::kw_where
+            | Rule::kw_whole
+            | Rule::kw_year
     )
 }
 
@@ -43,7 +183,10 @@ fn span(p: &P<'_>) -> Span {
 }
 
 fn ident(p: P<'_>) -> Ident {
-    Spanned { node: p.as_str().to_string(), span: span(&p) }
+    Spanned {
+        node: p.as_str().to_string(),
+        span: span(&p),
+    }
 }
 
 /// Names for grammar rules in messages: `number`, not `tier_between`.
@@ -72,7 +215,10 @@ fn syntax_error(e: pest::error::Error<Rule>) -> Diag {
         InputLocation::Span((a, b)) => Span::new(a, b),
     };
     let (message, help) = match &e.variant {
-        ErrorVariant::ParsingError { positives, negatives } => {
+        ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
             let mut want: Vec<String> = positives.iter().map(rule_name).collect();
             want.sort();
             want.dedup();
@@ -81,7 +227,7 @@ fn syntax_error(e: pest::error::Error<Rule>) -> Diag {
             } else {
                 format!("expected {}", join_or(&want))
             };
-            let msg = if negatives.iter().any(|r| *r == Rule::keyword) {
+            let msg = if negatives.contains(&Rule::keyword) {
                 "a reserved word cannot be used as a name".to_string()
             } else {
                 "unexpected input".to_string()
@@ -116,9 +262,12 @@ impl Builder {
             Ok(d) => d,
             Err(_) => {
                 self.errors.push(
-                    Diag::error("tariff::parse::number", format!("`{}` cannot be held exactly", p.as_str()))
-                        .label(sp, "this number")
-                        .help("numbers hold at most 28 significant digits; use fewer digits"),
+                    Diag::error(
+                        "tariff::parse::number",
+                        format!("`{}` cannot be held exactly", p.as_str()),
+                    )
+                    .label(sp, "this number")
+                    .help("numbers hold at most 28 significant digits; use fewer digits"),
                 );
                 Decimal::ZERO
             }
@@ -129,7 +278,10 @@ impl Builder {
     fn string(&mut self, p: P<'_>) -> Spanned<String> {
         let sp = span(&p);
         let inner = p.into_inner().next().map(|i| i.as_str()).unwrap_or("");
-        Spanned { node: inner.replace("\\\"", "\"").replace("\\\\", "\\"), span: sp }
+        Spanned {
+            node: inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+            span: sp,
+        }
     }
 
     fn product(&mut self, p: P<'_>) -> Product {
@@ -145,7 +297,15 @@ impl Builder {
                 _ => {}
             }
         }
-        Product { id: id.unwrap_or(Spanned { node: String::new(), span: sp }), name, decls, span: sp }
+        Product {
+            id: id.unwrap_or(Spanned {
+                node: String::new(),
+                span: sp,
+            }),
+            name,
+            decls,
+            span: sp,
+        }
     }
 
     fn decl(&mut self, p: P<'_>) -> Decl {
@@ -171,7 +331,11 @@ impl Builder {
                 }
             }
         }
-        Decl { kind: kind.expect("grammar: decl has a body"), notes, span: sp }
+        Decl {
+            kind: kind.expect("grammar: decl has a body"),
+            notes,
+            span: sp,
+        }
     }
 
     fn decl_kind(&mut self, p: P<'_>) -> DeclKind {
@@ -179,11 +343,15 @@ impl Builder {
         let sp = span(&p);
         let k = kids(p);
         match rule {
-            Rule::currency_decl => DeclKind::Currency(ident(k.into_iter().next().expect("grammar"))),
+            Rule::currency_decl => {
+                DeclKind::Currency(ident(k.into_iter().next().expect("grammar")))
+            }
             Rule::timezone_decl => {
                 let tz = match k.into_iter().next() {
                     None => TzSpec::Named("UTC".into()),
-                    Some(c) if c.as_rule() == Rule::utc_offset => TzSpec::Offset(offset_secs(c.as_str())),
+                    Some(c) if c.as_rule() == Rule::utc_offset => {
+                        TzSpec::Offset(offset_secs(c.as_str()))
+                    }
                     Some(c) => TzSpec::Named(self.string(c).node),
                 };
                 DeclKind::Timezone(Spanned { node: tz, span: sp })
@@ -196,7 +364,12 @@ impl Builder {
             }
             Rule::meter_decl => DeclKind::Meter(self.meter(k)),
             Rule::free_tier_decl => {
-                let mut m = FreeTier { name: dummy(sp), quota: dummy_qty(sp), selector: None, lifecycle: None };
+                let mut m = FreeTier {
+                    name: dummy(sp),
+                    quota: dummy_qty(sp),
+                    selector: None,
+                    lifecycle: None,
+                };
                 for (i, c) in k.into_iter().enumerate() {
                     match c.as_rule() {
                         Rule::ident if i == 0 => m.name = ident(c),
@@ -221,7 +394,11 @@ impl Builder {
                 let name = ident(k.next().expect("grammar"));
                 let schedule = self.schedule(k.next().expect("grammar"));
                 let rounding = k.next().map(|r| self.rounding(r));
-                DeclKind::Bill(BillDecl { name, schedule, rounding })
+                DeclKind::Bill(BillDecl {
+                    name,
+                    schedule,
+                    rounding,
+                })
             }
             Rule::lifecycle_decl => DeclKind::Lifecycle(self.lifecycle(k, sp)),
             Rule::trigger_decl => DeclKind::Trigger(self.trigger(k, sp)),
@@ -244,7 +421,12 @@ impl Builder {
     fn meter(&mut self, k: Vec<P<'_>>) -> Meter {
         let mut it = k.into_iter();
         let name = ident(it.next().expect("grammar"));
-        let mut m = Meter { name, dims: Vec::new(), distinct: false, fractional: false };
+        let mut m = Meter {
+            name,
+            dims: Vec::new(),
+            distinct: false,
+            fractional: false,
+        };
         for c in it {
             match c.as_rule() {
                 Rule::dim => {
@@ -279,11 +461,25 @@ impl Builder {
                 Rule::selector => m.selector = Some(self.selector(c)),
                 Rule::money => m.price = self.money(c),
                 Rule::valid => m.valid = Some(self.duration(first(c))),
-                Rule::no_refund => m.refundable = Some(Spanned { node: false, span: span(&c) }),
-                Rule::refundable => m.refundable = Some(Spanned { node: true, span: span(&c) }),
+                Rule::no_refund => {
+                    m.refundable = Some(Spanned {
+                        node: false,
+                        span: span(&c),
+                    })
+                }
+                Rule::refundable => {
+                    m.refundable = Some(Spanned {
+                        node: true,
+                        span: span(&c),
+                    })
+                }
                 Rule::past_quota => {
                     let s = span(&c);
-                    let node = if first(c).as_rule() == Rule::payg { PastQuota::Payg } else { PastQuota::Refuse };
+                    let node = if first(c).as_rule() == Rule::payg {
+                        PastQuota::Payg
+                    } else {
+                        PastQuota::Refuse
+                    };
                     m.past_quota = Some(Spanned { node, span: s });
                 }
                 Rule::lifecycle_ref => m.lifecycle = Some(self.lifecycle_ref(c)),
@@ -352,8 +548,18 @@ impl Builder {
                     let mode = self.tier_mode(it.next().expect("grammar"));
                     m.tiers = Some(self.tiers(mode, it.next().expect("grammar")));
                 }
-                Rule::no_refund => m.refundable = Some(Spanned { node: false, span: span(&c) }),
-                Rule::refundable => m.refundable = Some(Spanned { node: true, span: span(&c) }),
+                Rule::no_refund => {
+                    m.refundable = Some(Spanned {
+                        node: false,
+                        span: span(&c),
+                    })
+                }
+                Rule::refundable => {
+                    m.refundable = Some(Spanned {
+                        node: true,
+                        span: span(&c),
+                    })
+                }
                 Rule::lifecycle_ref => m.lifecycle = Some(self.lifecycle_ref(c)),
                 _ => {}
             }
@@ -365,7 +571,14 @@ impl Builder {
         let mut m = Resource {
             name: dummy(sp),
             fee: dummy_money(sp),
-            period: Duration { count: Spanned { node: Decimal::ONE, span: sp }, unit: CalUnit::Month, span: sp },
+            period: Duration {
+                count: Spanned {
+                    node: Decimal::ONE,
+                    span: sp,
+                },
+                unit: CalUnit::Month,
+                span: sp,
+            },
             prorated: false,
             billed: None,
             rounding: None,
@@ -397,13 +610,21 @@ impl Builder {
                 let price = self.money(b.next().expect("grammar"));
                 let meter = ident(b.next().expect("grammar"));
                 let selector = b.next().map(|s| self.selector(s));
-                PriceBody::Unit { price, meter, selector }
+                PriceBody::Unit {
+                    price,
+                    meter,
+                    selector,
+                }
             }
             Rule::block_price => {
                 let price = self.money(b.next().expect("grammar"));
                 let block = self.quantity(b.next().expect("grammar"));
                 let selector = b.next().map(|s| self.selector(s));
-                PriceBody::Block { price, block, selector }
+                PriceBody::Block {
+                    price,
+                    block,
+                    selector,
+                }
             }
             Rule::percent_price => {
                 let pc = b.next().expect("grammar");
@@ -418,7 +639,12 @@ impl Builder {
                         _ => {}
                     }
                 }
-                PriceBody::Percent { percent, meter, selector, fixed }
+                PriceBody::Percent {
+                    percent,
+                    meter,
+                    selector,
+                    fixed,
+                }
             }
             Rule::tiered_price => {
                 let meter = ident(b.next().expect("grammar"));
@@ -430,7 +656,12 @@ impl Builder {
                 let mode = self.tier_mode(b.next().expect("grammar"));
                 let basis = self.basis(b.next().expect("grammar"));
                 let table = self.tiers(mode, b.next().expect("grammar"));
-                PriceBody::Tiered { meter, selector, basis, table }
+                PriceBody::Tiered {
+                    meter,
+                    selector,
+                    basis,
+                    table,
+                }
             }
             _ => unreachable!("grammar: price body"),
         };
@@ -441,7 +672,12 @@ impl Builder {
             let mut ck = kids(c).into_iter();
             let amount = self.money(ck.next().expect("grammar"));
             let per = ck.next().map(|p| self.period(p));
-            bounds.push(ChargeBound { is_min, amount, per, span: s });
+            bounds.push(ChargeBound {
+                is_min,
+                amount,
+                per,
+                span: s,
+            });
         }
         Price { name, body, bounds }
     }
@@ -454,15 +690,27 @@ impl Builder {
                 let period = cal_unit(c.as_str());
                 let meter = ident(k.next().expect("grammar"));
                 let selector = k.next().map(|x| self.selector(x));
-                Basis::Volume { period, meter, selector, span: s }
+                Basis::Volume {
+                    period,
+                    meter,
+                    selector,
+                    span: s,
+                }
             }
             _ => Basis::Event(s),
         }
     }
 
     fn tier_mode(&mut self, p: P<'_>) -> Spanned<TierMode> {
-        let node = if p.as_str().starts_with("graduated") { TierMode::Graduated } else { TierMode::Volume };
-        Spanned { node, span: span(&p) }
+        let node = if p.as_str().starts_with("graduated") {
+            TierMode::Graduated
+        } else {
+            TierMode::Volume
+        };
+        Spanned {
+            node,
+            span: span(&p),
+        }
     }
 
     fn tiers(&mut self, mode: Spanned<TierMode>, p: P<'_>) -> TierTable {
@@ -500,9 +748,18 @@ impl Builder {
                 }
             };
             let flat = k.next().map(|m| self.money(m));
-            tiers.push(Tier { range, price, flat, span: ts });
+            tiers.push(Tier {
+                range,
+                price,
+                flat,
+                span: ts,
+            });
         }
-        TierTable { mode, tiers, span: s }
+        TierTable {
+            mode,
+            tiers,
+            span: s,
+        }
     }
 
     fn draw(&mut self, k: Vec<P<'_>>, _sp: Span) -> Draw {
@@ -523,7 +780,11 @@ impl Builder {
                 }
             })
             .collect();
-        Draw { meter, selector, sources }
+        Draw {
+            meter,
+            selector,
+            sources,
+        }
     }
 
     fn limit(&mut self, k: Vec<P<'_>>, _sp: Span) -> Limit {
@@ -539,9 +800,20 @@ impl Builder {
         };
         let amount = self.amount(first(it.next().expect("grammar")));
         let per_p = it.next().expect("grammar");
-        let per = Spanned { node: cal_unit(per_p.as_str()), span: span(&per_p) };
-        let partial = it.next().map(|m| Spanned { node: m.as_str() == "partial", span: span(&m) });
-        Limit { target, amount, per, partial }
+        let per = Spanned {
+            node: cal_unit(per_p.as_str()),
+            span: span(&per_p),
+        };
+        let partial = it.next().map(|m| Spanned {
+            node: m.as_str() == "partial",
+            span: span(&m),
+        });
+        Limit {
+            target,
+            amount,
+            per,
+            partial,
+        }
     }
 
     fn amount(&mut self, p: P<'_>) -> Amount {
@@ -555,7 +827,12 @@ impl Builder {
     fn param(&mut self, k: Vec<P<'_>>, _sp: Span) -> Param {
         let mut it = k.into_iter();
         let name = ident(it.next().expect("grammar"));
-        let mut m = Param { name, default: None, ty: None, optional: false };
+        let mut m = Param {
+            name,
+            default: None,
+            ty: None,
+            optional: false,
+        };
         for c in it {
             match c.as_rule() {
                 Rule::value => m.default = Some(self.value(c)),
@@ -615,14 +892,25 @@ impl Builder {
         let mut k = kids(p).into_iter();
         let step = self.number(k.next().expect("grammar"));
         let mode_p = k.next().expect("grammar");
-        let mode = match mode_p.as_str().split_whitespace().collect::<Vec<_>>().join(" ").as_str() {
+        let mode = match mode_p
+            .as_str()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .as_str()
+        {
             "half up" => RoundMode::HalfUp,
             "half even" => RoundMode::HalfEven,
             "half down" => RoundMode::HalfDown,
             "up" => RoundMode::Up,
             _ => RoundMode::Down,
         };
-        Rounding { step, mode, per_bill: text.ends_with("per bill"), span: s }
+        Rounding {
+            step,
+            mode,
+            per_bill: text.ends_with("per bill"),
+            span: s,
+        }
     }
 
     fn lifecycle_ref(&mut self, p: P<'_>) -> Ident {
@@ -632,7 +920,11 @@ impl Builder {
     fn lifecycle(&mut self, k: Vec<P<'_>>, _sp: Span) -> Lifecycle {
         let mut it = k.into_iter();
         let name = ident(it.next().expect("grammar"));
-        let mut lc = Lifecycle { name, states: Vec::new(), transitions: Vec::new() };
+        let mut lc = Lifecycle {
+            name,
+            states: Vec::new(),
+            transitions: Vec::new(),
+        };
         for c in it {
             if c.as_rule() == Rule::state_decl {
                 let mut sk = kids(c).into_iter();
@@ -679,10 +971,17 @@ impl Builder {
                         On::Enters(a, b)
                     }
                 };
-                let from_renewal = tk
-                    .next()
-                    .map(|r| Spanned { node: r.as_str().trim_end().ends_with("renewal"), span: span(&r) });
-                lc.transitions.push(Transition { from, to, on: Spanned { node: on, span: os }, from_renewal, span: ts });
+                let from_renewal = tk.next().map(|r| Spanned {
+                    node: r.as_str().trim_end().ends_with("renewal"),
+                    span: span(&r),
+                });
+                lc.transitions.push(Transition {
+                    from,
+                    to,
+                    on: Spanned { node: on, span: os },
+                    from_renewal,
+                    span: ts,
+                });
             }
         }
         lc
@@ -691,7 +990,13 @@ impl Builder {
     fn trigger(&mut self, k: Vec<P<'_>>, sp: Span) -> Trigger {
         let mut it = k.into_iter();
         let name = ident(it.next().expect("grammar"));
-        let mut t = Trigger { name, watches: Vec::new(), condition: None, purchase: dummy(sp), else_alert: None };
+        let mut t = Trigger {
+            name,
+            watches: Vec::new(),
+            condition: None,
+            purchase: dummy(sp),
+            else_alert: None,
+        };
         let mut seen_action = false;
         for c in it {
             match c.as_rule() {
@@ -711,7 +1016,13 @@ impl Builder {
     fn watch(&mut self, p: P<'_>) -> Watch {
         let c = first(p);
         let s = span(&c);
-        let text_of_quota = c.as_str().split_whitespace().rev().take(2).collect::<Vec<_>>() == ["quota", "of"];
+        let text_of_quota = c
+            .as_str()
+            .split_whitespace()
+            .rev()
+            .take(2)
+            .collect::<Vec<_>>()
+            == ["quota", "of"];
         let rule = c.as_rule();
         let mut k = kids(c).into_iter().peekable();
         match rule {
@@ -726,17 +1037,31 @@ impl Builder {
                     None
                 };
                 let threshold = self.threshold(k.next().expect("grammar"));
-                Watch::RemainingFalls { selector, threshold, each, of_quota: text_of_quota, span: s }
+                Watch::RemainingFalls {
+                    selector,
+                    threshold,
+                    each,
+                    of_quota: text_of_quota,
+                    span: s,
+                }
             }
             Rule::before_expiry => {
                 let lead = self.duration(k.next().expect("grammar"));
                 let selector = k.next().map(|x| self.selector(x));
-                Watch::BeforeExpiry { lead, selector, span: s }
+                Watch::BeforeExpiry {
+                    lead,
+                    selector,
+                    span: s,
+                }
             }
             _ => {
                 let meter = ident(k.next().expect("grammar"));
                 let threshold = self.threshold(k.next().expect("grammar"));
-                Watch::CountReaches { meter, threshold, span: s }
+                Watch::CountReaches {
+                    meter,
+                    threshold,
+                    span: s,
+                }
             }
         }
     }
@@ -753,7 +1078,13 @@ impl Builder {
     fn example(&mut self, k: Vec<P<'_>>, _sp: Span) -> Example {
         let mut it = k.into_iter();
         let name = self.string(it.next().expect("grammar"));
-        let mut ex = Example { name, events: Vec::new(), until: None, opening: None, expects: Vec::new() };
+        let mut ex = Example {
+            name,
+            events: Vec::new(),
+            until: None,
+            opening: None,
+            expects: Vec::new(),
+        };
         for c in it {
             match c.as_rule() {
                 Rule::ex_event => {
@@ -761,7 +1092,11 @@ impl Builder {
                     let mut ek = kids(c).into_iter().peekable();
                     let at = local_time(&mut ek);
                     let action = self.ex_action(ek.next().expect("grammar"));
-                    ex.events.push(ExEvent { at, action, span: es });
+                    ex.events.push(ExEvent {
+                        at,
+                        action,
+                        span: es,
+                    });
                 }
                 Rule::ex_until => {
                     let mut ek = kids(c).into_iter().peekable();
@@ -796,13 +1131,21 @@ impl Builder {
                         _ => subject = Some(self.string(c)),
                     }
                 }
-                ExAction::Usage { quantity, dims, subject }
+                ExAction::Usage {
+                    quantity,
+                    dims,
+                    subject,
+                }
             }
             Rule::ex_purchase => {
                 let quantity = opt_num(self, &mut k);
                 let item = ident(k.next().expect("grammar"));
                 let periods = k.next().map(|n| self.number(n));
-                ExAction::Purchase { quantity, item, periods }
+                ExAction::Purchase {
+                    quantity,
+                    item,
+                    periods,
+                }
             }
             Rule::ex_renew => {
                 let target = ident(k.next().expect("grammar"));
@@ -839,7 +1182,10 @@ impl Builder {
                     "unbilled" => Total::Unbilled,
                     _ => Total::Balance,
                 };
-                let total = Spanned { node, span: span(&t) };
+                let total = Spanned {
+                    node,
+                    span: span(&t),
+                };
                 Expect::Total(total, self.money(k.next().expect("grammar")))
             }
             Rule::exp_remaining => {
@@ -882,7 +1228,11 @@ impl Builder {
         let mut k = kids(p).into_iter();
         let count = self.number(k.next().expect("grammar"));
         let unit = cal_unit(k.next().expect("grammar").as_str());
-        Duration { count, unit, span: s }
+        Duration {
+            count,
+            unit,
+            span: s,
+        }
     }
 
     fn period(&mut self, p: P<'_>) -> Duration {
@@ -892,10 +1242,25 @@ impl Builder {
             let mut k = k.into_iter();
             let count = self.number(k.next().expect("grammar"));
             let unit = cal_unit(k.next().expect("grammar").as_str());
-            Duration { count, unit, span: s }
+            Duration {
+                count,
+                unit,
+                span: s,
+            }
         } else {
-            let unit = k.into_iter().next().map(|u| cal_unit(u.as_str())).unwrap_or(CalUnit::Month);
-            Duration { count: Spanned { node: Decimal::ONE, span: s }, unit, span: s }
+            let unit = k
+                .into_iter()
+                .next()
+                .map(|u| cal_unit(u.as_str()))
+                .unwrap_or(CalUnit::Month);
+            Duration {
+                count: Spanned {
+                    node: Decimal::ONE,
+                    span: s,
+                },
+                unit,
+                span: s,
+            }
         }
     }
 
@@ -908,8 +1273,16 @@ impl Builder {
                 let mut k = kids(t).into_iter();
                 let dim = ident(k.next().expect("grammar"));
                 let v = k.next().expect("grammar");
-                let values = if v.as_rule() == Rule::ident_list { ident_list(v) } else { vec![ident(v)] };
-                Test { dim, values, is_list }
+                let values = if v.as_rule() == Rule::ident_list {
+                    ident_list(v)
+                } else {
+                    vec![ident(v)]
+                };
+                Test {
+                    dim,
+                    values,
+                    is_list,
+                }
             })
             .collect();
         Selector { tests, span: s }
@@ -936,7 +1309,10 @@ fn local_time(k: &mut std::iter::Peekable<std::vec::IntoIter<P<'_>>>) -> Spanned
     } else {
         None
     };
-    Spanned { node: LocalTime { date, clock }, span: s }
+    Spanned {
+        node: LocalTime { date, clock },
+        span: s,
+    }
 }
 
 fn cal_unit(s: &str) -> CalUnit {
@@ -968,13 +1344,28 @@ pub(crate) fn clock_secs(s: &str) -> u32 {
 }
 
 fn dummy(sp: Span) -> Ident {
-    Spanned { node: String::new(), span: sp }
+    Spanned {
+        node: String::new(),
+        span: sp,
+    }
 }
 
 fn dummy_qty(sp: Span) -> Quantity {
-    Quantity { value: Spanned { node: Decimal::ZERO, span: sp }, unit: dummy(sp) }
+    Quantity {
+        value: Spanned {
+            node: Decimal::ZERO,
+            span: sp,
+        },
+        unit: dummy(sp),
+    }
 }
 
 fn dummy_money(sp: Span) -> Money {
-    Money { amount: Spanned { node: Decimal::ZERO, span: sp }, currency: dummy(sp) }
+    Money {
+        amount: Spanned {
+            node: Decimal::ZERO,
+            span: sp,
+        },
+        currency: dummy(sp),
+    }
 }
