@@ -65,6 +65,7 @@ impl Account {
                 .map(|t| vec![false; t.watches.len()])
                 .collect(),
             armed: vec![false; m.alerts.len()],
+            stats: Stats::default(),
             next_due: None,
         }
     }

@@ -216,7 +216,26 @@ pub struct Account {
     pub above: Vec<Vec<bool>>,
     /// Per alert: armed (for count watches).
     pub armed: Vec<bool>,
+    /// Quantities seen, for invariants.
+    pub stats: Stats,
     /// Cached time of the next timer; `None` when it must be recomputed.
     #[serde(skip)]
     pub next_due: Option<Option<Instant>>,
+}
+
+/// Usage quantities, for invariants: `used = accepted + refused`, `accepted = drawn + payg + counted`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Usage in the trace.
+    pub used: Decimal,
+    /// Accepted.
+    pub accepted: Decimal,
+    /// Refused.
+    pub refused: Decimal,
+    /// Served by allowances.
+    pub drawn: Decimal,
+    /// Priced pay-as-you-go.
+    pub payg: Decimal,
+    /// Accepted without a price (distinct-subject meters).
+    pub counted: Decimal,
 }

@@ -21,6 +21,7 @@ impl Account {
     ) -> R {
         let at = ev.at;
         let mname = || Some(m.meters[meter].name.clone());
+        self.stats.used = self.stats.used.add(q)?;
         // A state that refuses usage refuses all of it.
         if self.refusing > 0 {
             let s =
@@ -40,6 +41,7 @@ impl Account {
                     })
                     .map(|t| t.rule.to_string());
                 self.reject(at, ev.line, mname(), None, q, &reason, rule);
+                self.stats.refused = self.stats.refused.add(q)?;
                 return Ok(());
             }
         }
@@ -51,12 +53,14 @@ impl Account {
                     Cap::Unlimited => {}
                     Cap::NoEdition(rule) => {
                         self.reject(at, ev.line, mname(), None, q, "no_edition", rule);
+                        self.stats.refused = self.stats.refused.add(q)?;
                         return Ok(());
                     }
                     Cap::Limit(cap, rule) => {
                         let count = Decimal::from(self.distinct[meter].len() as u64);
                         if count.add(Decimal::ONE)? > cap {
                             self.reject(at, ev.line, mname(), None, q, "over_cap", Some(rule));
+                            self.stats.refused = self.stats.refused.add(q)?;
                             return Ok(());
                         }
                     }
@@ -175,6 +179,15 @@ impl Account {
             }
         }
         let refused = q.sub(taken)?;
+        let st = &mut self.stats;
+        st.accepted = st.accepted.add(taken)?;
+        st.refused = st.refused.add(refused)?;
+        st.drawn = st.drawn.add(served)?;
+        if m.meters[meter].distinct && unpriced.is_zero() && payg > Decimal::ZERO && !m.prices.iter().any(|p| p.meter == meter && p.sel.matches(dims)) {
+            st.counted = st.counted.add(payg)?;
+        } else {
+            st.payg = st.payg.add(payg.sub(unpriced)?)?;
+        }
         if refused > Decimal::ZERO {
             let (reason, rule) = match (cut, refused_reason) {
                 (Some(li), _) => ("over_limit", Some(m.limits[li].rule.to_string())),
