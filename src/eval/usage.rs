@@ -183,7 +183,14 @@ impl Account {
         st.accepted = st.accepted.add(taken)?;
         st.refused = st.refused.add(refused)?;
         st.drawn = st.drawn.add(served)?;
-        if m.meters[meter].distinct && unpriced.is_zero() && payg > Decimal::ZERO && !m.prices.iter().any(|p| p.meter == meter && p.sel.matches(dims)) {
+        if m.meters[meter].distinct
+            && unpriced.is_zero()
+            && payg > Decimal::ZERO
+            && !m
+                .prices
+                .iter()
+                .any(|p| p.meter == meter && p.sel.matches(dims))
+        {
             st.counted = st.counted.add(payg)?;
         } else {
             st.payg = st.payg.add(payg.sub(unpriced)?)?;

@@ -171,12 +171,14 @@ pub(super) fn watch(w: &Watch) -> String {
         Watch::RemainingFalls {
             selector: sel,
             threshold: t,
+            each,
             of_quota,
             span: _,
         } => {
             let of = if *of_quota { " of quota" } else { "" };
+            let whose = if *each { "each package" } else { "packages" };
             format!(
-                "remaining of packages{} falls to {}{of}",
+                "remaining of {whose}{} falls to {}{of}",
                 selector(sel),
                 threshold(t)
             )
