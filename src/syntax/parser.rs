@@ -179,7 +179,23 @@ fn kids(p: P<'_>) -> Vec<P<'_>> {
 
 fn span(p: &P<'_>) -> Span {
     let s = p.as_span();
-    Span::new(s.start(), s.end())
+    // A rule that ends in `?` or `*` can take in the blanks and comments after it.
+    let mut t = s.as_str();
+    loop {
+        t = t.trim_end();
+        let line_start = t.rfind('\n').map_or(0, |i| i + 1);
+        if line_start > 0 && t[line_start..].trim_start().starts_with('#') {
+            t = &t[..line_start];
+            continue;
+        }
+        break;
+    }
+    Span::new(s.start(), s.start() + t.len())
+}
+
+/// Whether a direct child of `p` is the token `r` (keywords included).
+fn has(p: &P<'_>, r: Rule) -> bool {
+    p.clone().into_inner().any(|c| c.as_rule() == r)
 }
 
 fn ident(p: P<'_>) -> Ident {
@@ -734,7 +750,7 @@ impl Builder {
             };
             let price_p = k.next().expect("grammar");
             let ps = span(&price_p);
-            let is_flat = price_p.as_str().trim_end().ends_with("flat");
+            let is_flat = has(&price_p, Rule::kw_flat);
             let mut pk = kids(price_p).into_iter();
             let price = match pk.next() {
                 None => TierPrice::Free(ps),
@@ -888,27 +904,22 @@ impl Builder {
 
     fn rounding(&mut self, p: P<'_>) -> Rounding {
         let s = span(&p);
-        let text = p.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+        let per_bill = has(&p, Rule::kw_bill);
         let mut k = kids(p).into_iter();
         let step = self.number(k.next().expect("grammar"));
         let mode_p = k.next().expect("grammar");
-        let mode = match mode_p
-            .as_str()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .as_str()
-        {
-            "half up" => RoundMode::HalfUp,
-            "half even" => RoundMode::HalfEven,
-            "half down" => RoundMode::HalfDown,
-            "up" => RoundMode::Up,
+        let half = has(&mode_p, Rule::kw_half);
+        let mode = match (half, has(&mode_p, Rule::kw_up), has(&mode_p, Rule::kw_even)) {
+            (true, true, _) => RoundMode::HalfUp,
+            (true, _, true) => RoundMode::HalfEven,
+            (true, _, _) => RoundMode::HalfDown,
+            (false, true, _) => RoundMode::Up,
             _ => RoundMode::Down,
         };
         Rounding {
             step,
             mode,
-            per_bill: text.ends_with("per bill"),
+            per_bill,
             span: s,
         }
     }
@@ -972,7 +983,7 @@ impl Builder {
                     }
                 };
                 let from_renewal = tk.next().map(|r| Spanned {
-                    node: r.as_str().trim_end().ends_with("renewal"),
+                    node: has(&r, Rule::kw_renewal),
                     span: span(&r),
                 });
                 lc.transitions.push(Transition {
@@ -1016,13 +1027,7 @@ impl Builder {
     fn watch(&mut self, p: P<'_>) -> Watch {
         let c = first(p);
         let s = span(&c);
-        let text_of_quota = c
-            .as_str()
-            .split_whitespace()
-            .rev()
-            .take(2)
-            .collect::<Vec<_>>()
-            == ["quota", "of"];
+        let text_of_quota = has(&c, Rule::kw_quota);
         let rule = c.as_rule();
         let mut k = kids(c).into_iter().peekable();
         match rule {
@@ -1269,7 +1274,7 @@ impl Builder {
         let tests = kids(p)
             .into_iter()
             .map(|t| {
-                let is_list = t.as_str().contains('(');
+                let is_list = has(&t, Rule::kw_in);
                 let mut k = kids(t).into_iter();
                 let dim = ident(k.next().expect("grammar"));
                 let v = k.next().expect("grammar");
