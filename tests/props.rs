@@ -1,0 +1,224 @@
+//! Property tests: invariants of evaluation over random traces, and checkpointing.
+
+mod common;
+
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use tariff::driver::Options;
+use tariff::eval::Account;
+use tariff::eval::report::Report;
+use tariff::model::Model;
+
+/// A random event, as a trace line builder: (minutes after the start, kind, a number).
+type Ev = (u32, u8, u32);
+
+fn line(at_min: u32, kind: u8, n: u32, product: &str) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339("2026-01-30T22:00:00+08:00").unwrap()
+        + chrono::Duration::minutes(i64::from(at_min));
+    let at = t.to_rfc3339();
+    let acct = if n % 5 == 0 { "b" } else { "a" };
+    match (product, kind % 8) {
+        ("ses", 0) => {
+            format!(r#"{{"at":"{at}","type":"purchase","item":"pkg_600k","account":"{acct}"}}"#)
+        }
+        ("ses", 1) => format!(
+            r#"{{"at":"{at}","type":"topup","amount":"{}","account":"{acct}"}}"#,
+            n % 50 + 1
+        ),
+        ("ses", 2) => format!(
+            r#"{{"at":"{at}","type":"set","name":"daily_limit","value":{},"account":"{acct}"}}"#,
+            n % 400_000
+        ),
+        ("ses", 3) => format!(
+            r#"{{"at":"{at}","type":"enable","item":"independent_ip","quantity":{},"account":"{acct}"}}"#,
+            n % 3 + 1
+        ),
+        ("ses", 4) => format!(
+            r#"{{"at":"{at}","type":"disable","item":"independent_ip","quantity":{},"account":"{acct}"}}"#,
+            n % 2 + 1
+        ),
+        ("ses", _) => format!(
+            r#"{{"at":"{at}","type":"usage","meter":"email","quantity":{},"account":"{acct}"}}"#,
+            n % 200_000 + 1
+        ),
+        (_, 0) => format!(
+            r#"{{"at":"{at}","type":"purchase","item":"{}","account":"{acct}"}}"#,
+            if n % 2 == 0 { "p10" } else { "capped" }
+        ),
+        (_, 1) => format!(
+            r#"{{"at":"{at}","type":"topup","amount":"{}","account":"{acct}"}}"#,
+            n % 20 + 1
+        ),
+        (_, 2) => format!(r#"{{"at":"{at}","type":"renew","item":"p10","account":"{acct}"}}"#),
+        (_, 3) => format!(
+            r#"{{"at":"{at}","type":"set","name":"usage_alert_absolute","value":{},"account":"{acct}"}}"#,
+            n % 12
+        ),
+        (_, _) => format!(
+            r#"{{"at":"{at}","type":"usage","meter":"email","quantity":{},"account":"{acct}"}}"#,
+            n % 25 + 1
+        ),
+    }
+}
+
+fn trace(events: &[Ev], product: &str) -> String {
+    let mut evs = events.to_vec();
+    evs.sort_by_key(|e| e.0);
+    evs.iter()
+        .map(|&(t, k, n)| line(t, k, n, product))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn ses() -> Model {
+    common::model(
+        &std::fs::read_to_string("rules/tencent-ses.tariff").unwrap(),
+        "rules/tencent-ses.tariff",
+    )
+}
+
+fn koo_like() -> Model {
+    let src = std::fs::read_to_string("tests/fixtures/eval/grace_renewal.tariff").unwrap();
+    let rules = src.split_once("\n---\n").unwrap().0.to_string();
+    common::model(&rules, "grace_renewal.tariff")
+}
+
+/// Invariants every report keeps.
+fn check_report(r: &Report) {
+    for a in &r.accounts {
+        let mut charged = Decimal::ZERO;
+        for c in &a.charges {
+            charged += d(&c.amount);
+        }
+        assert_eq!(
+            charged,
+            d(&a.totals.charged),
+            "totals.charged is the sum of charges"
+        );
+        assert_eq!(
+            d(&a.totals.charged),
+            d(&a.totals.paid) + d(&a.totals.outstanding) + d(&a.totals.unbilled),
+            "charged = paid + outstanding + unbilled"
+        );
+        for b in &a.bills {
+            let sum: Decimal = a
+                .charges
+                .iter()
+                .filter(|c| c.bill.as_deref() == Some(b.id.as_str()))
+                .map(|c| d(&c.amount))
+                .sum();
+            assert_eq!(sum, d(&b.amount), "the charges of bill {} sum to it", b.id);
+        }
+        for (k, v) in &a.final_.remaining.0 {
+            assert!(
+                d(v.as_deref().unwrap()) >= Decimal::ZERO,
+                "{k} has negative remaining"
+            );
+        }
+        if let Some(bal) = &a.final_.balance {
+            assert!(d(bal) >= Decimal::ZERO, "negative balance");
+        }
+    }
+}
+
+/// Usage conservation on the account state.
+fn check_accounts(accounts: &[Account], r: &Report) {
+    for (acc, rep) in accounts.iter().zip(&r.accounts) {
+        let s = &acc.stats;
+        assert_eq!(s.used, s.accepted + s.refused, "used = accepted + refused");
+        assert_eq!(
+            s.accepted,
+            s.drawn + s.payg + s.counted,
+            "accepted = drawn + payg + counted"
+        );
+        let refused: Decimal = rep
+            .rejections
+            .iter()
+            .filter(|x| x.meter.is_some())
+            .map(|x| d(&x.quantity))
+            .sum();
+        assert_eq!(refused, s.refused, "rejections hold every refused unit");
+        let payg: Decimal = rep
+            .charges
+            .iter()
+            .filter(|c| c.kind == tariff::eval::state::Kind::Usage && c.unit_price.is_some())
+            .map(|c| d(&c.quantity))
+            .sum();
+        assert_eq!(payg, s.payg, "pay-as-you-go lines hold every priced unit");
+    }
+}
+
+fn run_all(m: &Model, text: &str) -> (Report, Vec<Account>) {
+    let mut run = tariff::driver::Run::new(m, Options::default());
+    for (i, l) in text.lines().enumerate() {
+        run.line(l, i as u64 + 1).unwrap();
+    }
+    let accounts = run.accounts().to_vec();
+    (run.finish().unwrap(), accounts)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, rng_seed: proptest::test_runner::RngSeed::Fixed(0x7a71ff), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ses_invariants(events in prop::collection::vec((0u32..200_000, 0u8..8, 0u32..1_000_000), 1..80)) {
+        let m = ses();
+        let (r, accounts) = run_all(&m, &trace(&events, "ses"));
+        check_report(&r);
+        check_accounts(&accounts, &r);
+    }
+
+    #[test]
+    fn package_lifecycle_invariants(events in prop::collection::vec((0u32..150_000, 0u8..8, 0u32..1_000_000), 1..80)) {
+        let m = koo_like();
+        let (r, accounts) = run_all(&m, &trace(&events, "koo"));
+        check_report(&r);
+        check_accounts(&accounts, &r);
+    }
+
+    /// Cutting the trace anywhere, snapshotting each account to bytes and restoring it,
+    /// gives the same report as evaluating it whole.
+    #[test]
+    fn snapshot_restore_anywhere(events in prop::collection::vec((0u32..150_000, 0u8..8, 0u32..1_000_000), 1..60), cut in 0usize..60) {
+        let m = ses();
+        let text = trace(&events, "ses");
+        let whole = common::eval(&m, &text, Options::default()).unwrap().to_json();
+        let lines: Vec<&str> = text.lines().collect();
+        let cut = cut.min(lines.len());
+        let mut accounts: Vec<Account> = Vec::new();
+        let mut latest = None;
+        let mut feed = |accounts: &mut Vec<Account>, l: &str, n: usize| {
+            let p = tariff::trace::parse_line(&m, l, n as u64 + 1).unwrap().unwrap();
+            latest = Some(latest.map_or(p.event.at, |x: tariff::time::Instant| x.max(p.event.at)));
+            let ix = match accounts.iter().position(|a| a.name == p.account) {
+                Some(i) => i,
+                None => { accounts.push(Account::new(&m, &p.account)); accounts.len() - 1 }
+            };
+            accounts[ix].apply(&m, &p.event).unwrap();
+        };
+        for (n, l) in lines[..cut].iter().enumerate() {
+            feed(&mut accounts, l, n);
+        }
+        let mut restored: Vec<Account> = accounts.iter().map(|a| Account::restore(&a.snapshot()).unwrap()).collect();
+        for (n, l) in lines[cut..].iter().enumerate() {
+            feed(&mut restored, l, n + cut);
+        }
+        for a in &mut restored {
+            a.advance(&m, latest.unwrap()).unwrap();
+        }
+        let report = Report {
+            product: m.product.clone(),
+            rules: m.file.clone(),
+            until: latest.map(|u| m.zone.format(u)),
+            accounts: restored.iter().map(|a| a.report(&m)).collect(),
+            invalid: Vec::new(),
+            after_until: 0,
+        };
+        prop_assert_eq!(whole, report.to_json());
+    }
+}
