@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::ast::*;
 use crate::check::ctx::Ctx;
+use crate::check::suggest::MAX_CANDIDATES;
 use crate::diag::Diag;
 
 /// Collapses every whitespace run to one space and trims the ends.
@@ -53,7 +54,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>, p: &Product, dirs: &[std::path::PathBuf]) 
                 continue;
             };
             let Some(file) = cx.sources.get(&source.node).copied() else {
-                let names: Vec<&str> = cx.sources.names().collect();
+                let names: Vec<&str> = cx.sources.names().take(MAX_CANDIDATES).collect();
                 let fix = format!("declare it with `source {} = \"FILE\"`", source.node);
                 cx.unknown(
                     "tariff::check::unknown_source",

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::*;
+use crate::check::suggest::MAX_CANDIDATES;
 use crate::diag::Diag;
 
 /// A declared name and what it names.
@@ -112,8 +113,15 @@ pub(crate) struct Ctx<'a> {
     pub triggers: Table<'a, &'a Trigger>,
     pub sources: Table<'a, &'a Spanned<String>>,
     pub bills: Table<'a, ()>,
+    /// Every dimension of every meter, with the values declared for it.
+    pub all_dims: BTreeMap<&'a str, Vec<&'a Ident>>,
     pub used: Used<'a>,
+    /// Names compared so far for suggestions; bounded so hostile files stay fast.
+    pub suggested: usize,
 }
+
+/// How many name comparisons suggestions may cost in one product.
+const SUGGEST_BUDGET: usize = 2_000_000;
 
 impl<'a> Ctx<'a> {
     pub fn push(&mut self, d: Diag) {
@@ -132,6 +140,21 @@ impl<'a> Ctx<'a> {
         );
     }
 
+    /// "did you mean `x`?" for a near candidate, within the product's suggestion budget.
+    pub fn suggest<'n>(
+        &mut self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'n str>,
+    ) -> Option<String> {
+        if self.suggested >= SUGGEST_BUDGET {
+            return None;
+        }
+        let candidates: Vec<&str> = candidates.into_iter().take(MAX_CANDIDATES).collect();
+        self.suggested = self.suggested.saturating_add(candidates.len());
+        crate::check::suggest::did_you_mean(name, candidates)
+            .map(|s| format!("did you mean `{s}`?"))
+    }
+
     /// Reports a name that nothing declares, suggesting a near one.
     pub fn unknown<'n>(
         &mut self,
@@ -141,10 +164,9 @@ impl<'a> Ctx<'a> {
         candidates: impl IntoIterator<Item = &'n str>,
         fix: &str,
     ) {
-        let help = match crate::check::suggest::did_you_mean(&name.node, candidates) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => fix.to_string(),
-        };
+        let help = self
+            .suggest(&name.node, candidates)
+            .unwrap_or_else(|| fix.to_string());
         self.push(
             Diag::error(code, format!("unknown {what} `{}`", name.node))
                 .label(name.span, "not declared")
@@ -157,7 +179,7 @@ impl<'a> Ctx<'a> {
         if let Some(m) = self.meters.get(&name.node) {
             return Some(*m);
         }
-        let names: Vec<&str> = self.meters.names().collect();
+        let names: Vec<&str> = self.meters.names().take(MAX_CANDIDATES).collect();
         self.unknown(
             "tariff::check::unknown_meter",
             "meter",
@@ -173,7 +195,7 @@ impl<'a> Ctx<'a> {
         if let Some(i) = self.items.get(&name.node) {
             return Some(*i);
         }
-        let names: Vec<&str> = self.items.names().collect();
+        let names: Vec<&str> = self.items.names().take(MAX_CANDIDATES).collect();
         self.unknown(
             "tariff::check::unknown_item",
             "item",
@@ -192,7 +214,7 @@ impl<'a> Ctx<'a> {
             }
             return Some(*p);
         }
-        let names: Vec<&str> = self.params.names().collect();
+        let names: Vec<&str> = self.params.names().take(MAX_CANDIDATES).collect();
         self.unknown(
             "tariff::check::unknown_param",
             "param",
@@ -209,6 +231,13 @@ impl<'a> Ctx<'a> {
             .get(unit)
             .or_else(|| unit.strip_suffix('s').and_then(|u| self.meters.get(u)))
             .copied()
+    }
+
+    /// `span` cut to its first line, without trailing blanks (pest spans can end after them).
+    pub fn line_span(&self, span: Span) -> Span {
+        let text = self.slice(span);
+        let first = text.split('\n').next().unwrap_or("");
+        Span::new(span.start, span.start + first.trim_end().len())
     }
 
     /// The source text of a span (empty when the span is out of range).

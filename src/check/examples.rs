@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use crate::ast::*;
 use crate::check::ctx::{Ctx, Item};
 use crate::check::items::wrong_kind;
+use crate::check::suggest::MAX_CANDIDATES;
 use crate::check::{lifecycles, params, units, values};
 use crate::diag::Diag;
 
@@ -122,7 +123,10 @@ fn subject_item(s: &Ident) -> Ident {
 fn action<'a>(cx: &mut Ctx<'a>, a: &'a ExAction) {
     match a {
         ExAction::Usage { quantity, dims, .. } => {
-            let m = cx.meter(&quantity.unit);
+            let m = match cx.meter_of_unit(&quantity.unit.node) {
+                Some(m) => Some(m),
+                None => cx.meter(&quantity.unit),
+            };
             if let (Some(m), Some(s)) = (m, dims) {
                 units::selector(cx, s, Some(m));
             }
@@ -174,7 +178,7 @@ fn expect(cx: &mut Ctx<'_>, x: &Expect) {
         }
         Expect::Alerts(a, _) => {
             if !cx.alerts.contains(&a.node) {
-                let names: Vec<&str> = cx.alerts.names().collect();
+                let names: Vec<&str> = cx.alerts.names().take(MAX_CANDIDATES).collect();
                 cx.unknown(
                     "tariff::check::unknown_alert",
                     "alert",
@@ -187,7 +191,12 @@ fn expect(cx: &mut Ctx<'_>, x: &Expect) {
         Expect::Charge(n, m) => {
             units::money(cx, m);
             if !cx.prices.contains(&n.node) && !cx.items.contains(&n.node) {
-                let names: Vec<&str> = cx.prices.names().chain(cx.items.names()).collect();
+                let names: Vec<&str> = cx
+                    .prices
+                    .names()
+                    .chain(cx.items.names())
+                    .take(MAX_CANDIDATES)
+                    .collect();
                 cx.unknown(
                     "tariff::check::unknown_price",
                     "price or item",

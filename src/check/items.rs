@@ -139,22 +139,23 @@ pub(crate) fn wrong_kind(
     want: &str,
     help: &str,
 ) {
+    let kind = got.kind();
     cx.push(
         Diag::error(
             code,
             format!(
-                "`{}` is a {}, not {} {want}",
+                "`{}` is {} {kind}, not {} {want}",
                 name.node,
-                got.kind(),
+                article(kind),
                 article(want)
             ),
         )
-        .label(name.span, format!("a {}", got.kind()))
+        .label(name.span, format!("{} {kind}", article(kind)))
         .help(help.to_string()),
     );
 }
 
-fn article(w: &str) -> &'static str {
+pub(crate) fn article(w: &str) -> &'static str {
     if w.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::*;
 use crate::check::ctx::Ctx;
+use crate::check::suggest::MAX_CANDIDATES;
 use crate::check::values;
 use crate::diag::Diag;
 
@@ -16,7 +17,7 @@ pub(crate) fn item_ref<'a>(cx: &mut Ctx<'a>, lc: &'a Ident) {
         cx.used.lifecycles.insert(lc.node.as_str());
         return;
     }
-    let names: Vec<&str> = cx.lifecycles.names().collect();
+    let names: Vec<&str> = cx.lifecycles.names().take(MAX_CANDIDATES).collect();
     cx.unknown(
         "tariff::check::unknown_lifecycle",
         "lifecycle",
@@ -49,7 +50,7 @@ pub(crate) fn state_of(cx: &mut Ctx<'_>, name: &str, state: &Ident) {
     let fix = format!(
         "lifecycle `{}` has the states: {}",
         lc.name.node,
-        names.join(", ")
+        crate::check::suggest::list(&names)
     );
     cx.unknown(
         "tariff::check::unknown_state",
@@ -91,7 +92,7 @@ pub(crate) fn decl(cx: &mut Ctx<'_>, lc: &Lifecycle) {
     for t in &lc.transitions {
         for f in &t.from {
             if known_state(cx, lc, &states, &state_names, f) {
-                leaves.entry(&f.node).or_insert(t.span);
+                leaves.entry(&f.node).or_insert(f.span);
             }
         }
         if known_state(cx, lc, &states, &state_names, &t.to) {
@@ -99,8 +100,12 @@ pub(crate) fn decl(cx: &mut Ctx<'_>, lc: &Lifecycle) {
         }
         transition_event(cx, t);
     }
+    let mut done: BTreeSet<&str> = BTreeSet::new();
     for (i, s) in lc.states.iter().enumerate() {
         let name = s.name.node.as_str();
+        if !done.insert(name) {
+            continue;
+        }
         let is_final = s.attrs.iter().find(|a| a.node == StateAttr::Final);
         match (leaves.get(name), is_final) {
             (None, None) => cx.push(
@@ -118,7 +123,7 @@ pub(crate) fn decl(cx: &mut Ctx<'_>, lc: &Lifecycle) {
                     "tariff::check::final_with_exit",
                     format!("final state `{name}` has a way out"),
                 )
-                .label(*t, "this transition leaves it")
+                .label(*t, "a transition leaves it")
                 .label(f.span, "marked final here")
                 .help("remove `final`, or remove the transition"),
             ),

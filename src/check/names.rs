@@ -29,13 +29,22 @@ pub(crate) fn collect<'a>(cx: &mut Ctx<'a>, p: &'a Product) {
                 |c| c.sources.insert(alias, file),
                 alias,
             ),
-            DeclKind::Meter(m) => declare(
-                cx,
-                "tariff::check::duplicate_meter",
-                "meter",
-                |c| c.meters.insert(&m.name, m),
-                &m.name,
-            ),
+            DeclKind::Meter(m) => {
+                for (d, values) in &m.dims {
+                    cx.all_dims
+                        .entry(d.node.as_str())
+                        .or_default()
+                        .extend(values.iter());
+                }
+                let insert = |c: &mut Ctx<'a>| c.meters.insert(&m.name, m);
+                declare(
+                    cx,
+                    "tariff::check::duplicate_meter",
+                    "meter",
+                    insert,
+                    &m.name,
+                )
+            }
             DeclKind::FreeTier(x) => declare_item(cx, &x.name, Item::FreeTier(x)),
             DeclKind::Package(x) => declare_item(cx, &x.name, Item::Package(x)),
             DeclKind::Edition(x) => declare_item(cx, &x.name, Item::Edition(x)),

@@ -2,7 +2,8 @@
 
 /// Bounds the work on hostile files: long names and huge namespaces get no suggestion.
 const MAX_LEN: usize = 64;
-const MAX_CANDIDATES: usize = 2_000;
+/// At most this many names are compared with a misspelt one.
+pub(crate) const MAX_CANDIDATES: usize = 2_000;
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
 pub(crate) fn did_you_mean<'a>(
@@ -20,12 +21,27 @@ pub(crate) fn did_you_mean<'a>(
         if m > MAX_LEN || m.abs_diff(n) > limit || c == name {
             continue;
         }
-        let d = strsim::levenshtein(name, c);
+        let d = strsim::osa_distance(name, c);
         if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
             best = Some((d, c));
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// `a, b, c`, shortened past a few names.
+pub(crate) fn list(names: &[&str]) -> String {
+    const SHOWN: usize = 8;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -35,6 +51,7 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         assert_eq!(did_you_mean("emial", ["email", "sms"]), Some("email"));
+        assert_eq!(did_you_mean("emal", ["email", "sms"]), Some("email"));
         assert_eq!(did_you_mean("zzz", ["email", "sms"]), None);
         assert_eq!(did_you_mean("", ["a"]), None);
     }

@@ -29,6 +29,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>, table: &TierTable, units: &TierUnits<'_>) 
     let mut reported_open = false;
     for (i, t) in table.tiers.iter().enumerate() {
         tier_units_and_prices(cx, t, units);
+        let span = cx.line_span(t.span);
         let Some(iv) = interval(t, prev.as_ref().map(|p| &p.0)) else {
             continue;
         };
@@ -37,17 +38,18 @@ pub(crate) fn check(cx: &mut Ctx<'_>, table: &TierTable, units: &TierUnits<'_>) 
         {
             cx.push(
                 Diag::error("tariff::check::tier_order", "tier ends before it starts")
-                    .label(t.span, "empty tier")
+                    .label(span, "empty tier")
                     .help("a tier's upper bound must be above its lower bound"),
             );
+            continue;
         }
         match &prev {
             None if i == 0 && !iv.lo.is_zero() => cx.push(
                 Diag::error(
                     "tariff::check::tier_start",
-                    format!("tiers start at `{}`, not at 0", iv.lo),
+                    "tiers do not start at 0",
                 )
-                .label(t.span, "first tier")
+                .label(span, "first tier")
                 .help("make the first tier `first N ...` or `1 to N ...` so that tiers start at 0"),
             ),
             Some((p, pspan)) => {
@@ -58,33 +60,35 @@ pub(crate) fn check(cx: &mut Ctx<'_>, table: &TierTable, units: &TierUnits<'_>) 
                             cx.push(
                             Diag::error("tariff::check::tier_open_middle", "only the last tier may be open")
                                 .label(*pspan, "open tier")
-                                .label(t.span, "but this tier follows it")
+                                .label(span, "but this tier follows it")
                                 .help("move the `above`/`or more` tier to the end, or give it an upper bound"),
                         );
                         }
                     }
                     Some(phi) => {
-                        if iv.lo < p.lo {
+                        if iv.hi.is_some_and(|hi| hi <= phi) {
                             cx.push(
                                 Diag::error("tariff::check::tier_order", "tiers are out of order")
-                                    .label(t.span, "starts below the previous tier")
+                                    .label(span, "ends before the previous tier ends")
                                     .label(*pspan, "previous tier")
                                     .help("list tiers from the lowest quantity to the highest"),
                             );
+                            // Keep comparing the next tiers with the furthest one so far.
+                            continue;
                         } else if iv.lo < phi {
                             cx.push(
                                 Diag::error(
                                     "tariff::check::tier_overlap",
                                     format!("tier overlaps the previous one below `{phi}`"),
                                 )
-                                .label(t.span, "overlapping tier")
+                                .label(span, "overlapping tier")
                                 .label(*pspan, "previous tier")
                                 .help(format!("start this tier right after `{phi}`")),
                             );
                         } else if iv.lo > phi {
                             cx.push(
                             Diag::error("tariff::check::tier_gap", format!("gap between `{phi}` and `{}` in the tiers", iv.lo))
-                                .label(t.span, "starts too late")
+                                .label(span, "starts too late")
                                 .label(*pspan, "previous tier")
                                 .help(format!("start this tier right after `{phi}`, so every quantity has a price")),
                         );
@@ -94,7 +98,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>, table: &TierTable, units: &TierUnits<'_>) 
             }
             None => {}
         }
-        prev = Some((iv, t.span));
+        prev = Some((iv, span));
     }
     if let (Some((p, pspan)), false) = (&prev, reported_open)
         && p.hi.is_some()
@@ -102,7 +106,6 @@ pub(crate) fn check(cx: &mut Ctx<'_>, table: &TierTable, units: &TierUnits<'_>) 
         cx.push(
             Diag::error("tariff::check::tier_open_end", "the last tier has an upper bound")
                 .label(*pspan, "last tier")
-                .label(table.span, "these tiers")
                 .help("end with an open tier (`above N ...` or `N ... or more`) so every quantity has a price"),
         );
     }
@@ -150,7 +153,7 @@ fn tier_units_and_prices(cx: &mut Ctx<'_>, t: &Tier, u: &TierUnits<'_>) {
                 cx.push(
                     Diag::error(
                         "tariff::check::tier_fraction",
-                        format!("tier bound `{}` is not a whole number", v.node),
+                        format!("tier bound `{}` is not a whole number", cx.slice(v.span)),
                     )
                     .label(v.span, "fractional bound")
                     .help(format!(

@@ -3,6 +3,7 @@
 
 use crate::ast::*;
 use crate::check::ctx::{Ctx, unit_is};
+use crate::check::suggest::MAX_CANDIDATES;
 use crate::diag::Diag;
 
 /// Money in the declared currency, never negative.
@@ -56,11 +57,10 @@ pub(crate) fn any_meter<'a>(cx: &mut Ctx<'a>, q: &Quantity) -> Option<&'a Meter>
 
 /// Reports a unit that names no meter.
 pub(crate) fn unknown_unit(cx: &mut Ctx<'_>, unit: &Ident, why: &str) {
-    let names: Vec<&str> = cx.meters.names().collect();
-    let help = match crate::check::suggest::did_you_mean(&unit.node, names.iter().copied()) {
-        Some(s) => format!("did you mean `{s}`?"),
-        None => why.to_string(),
-    };
+    let names: Vec<&str> = cx.meters.names().take(MAX_CANDIDATES).collect();
+    let help = cx
+        .suggest(&unit.node, names)
+        .unwrap_or_else(|| why.to_string());
     cx.push(
         Diag::error(
             "tariff::check::unknown_unit",
@@ -102,31 +102,22 @@ pub(crate) fn mismatch(cx: &mut Ctx<'_>, unit: &Ident, want: &str, what: &str) {
 /// Dimensions and values of a selector; against `meter`, or any meter when unknown.
 pub(crate) fn selector(cx: &mut Ctx<'_>, sel: &Selector, meter: Option<&Meter>) {
     for t in &sel.tests {
-        let values: Option<Vec<&Ident>> = match meter {
+        // The declared values of the dimension, as names.
+        let values: Option<Vec<&str>> = match meter {
             Some(m) => m
                 .dims
                 .iter()
                 .find(|(d, _)| d.node == t.dim.node)
-                .map(|(_, v)| v.iter().collect()),
-            None => {
-                let all: Vec<&Ident> = cx
-                    .meters
-                    .iter()
-                    .flat_map(|(_, _, m)| m.dims.iter())
-                    .filter(|(d, _)| d.node == t.dim.node)
-                    .flat_map(|(_, v)| v.iter())
-                    .collect();
-                if all.is_empty() { None } else { Some(all) }
-            }
+                .map(|(_, v)| v.iter().map(|x| x.node.as_str()).collect()),
+            None => cx
+                .all_dims
+                .get(t.dim.node.as_str())
+                .map(|v| v.iter().map(|x| x.node.as_str()).collect()),
         };
         let Some(values) = values else {
             let dims: Vec<&str> = match meter {
                 Some(m) => m.dims.iter().map(|(d, _)| d.node.as_str()).collect(),
-                None => cx
-                    .meters
-                    .iter()
-                    .flat_map(|(_, _, m)| m.dims.iter().map(|(d, _)| d.node.as_str()))
-                    .collect(),
+                None => cx.all_dims.keys().copied().take(MAX_CANDIDATES).collect(),
             };
             let whose = meter
                 .map(|m| format!("meter `{}`", m.name.node))
@@ -141,10 +132,15 @@ pub(crate) fn selector(cx: &mut Ctx<'_>, sel: &Selector, meter: Option<&Meter>) 
             );
             continue;
         };
+        let known: std::collections::BTreeSet<&str> = values.iter().copied().collect();
         for v in &t.values {
-            if !values.iter().any(|x| x.node == v.node) {
-                let names: Vec<&str> = values.iter().map(|x| x.node.as_str()).collect();
-                let fix = format!("`{}` takes one of: {}", t.dim.node, names.join(", "));
+            if !known.contains(v.node.as_str()) {
+                let fix = format!(
+                    "`{}` takes one of: {}",
+                    t.dim.node,
+                    crate::check::suggest::list(&values)
+                );
+                let names: Vec<&str> = values.iter().copied().take(MAX_CANDIDATES).collect();
                 cx.unknown(
                     "tariff::check::unknown_dim_value",
                     &format!("value of `{}`:", t.dim.node),

@@ -15,7 +15,10 @@ pub(crate) fn positive(cx: &mut Ctx<'_>, v: &Spanned<Decimal>, what: &str) {
         cx.push(
             Diag::error(
                 "tariff::check::non_positive",
-                format!("{what} must be more than zero, found `{}`", v.node),
+                format!(
+                    "{what} must be more than zero, found `{}`",
+                    cx.slice(v.span)
+                ),
             )
             .label(v.span, "not positive")
             .help(format!("give {what} a value above zero")),
@@ -34,7 +37,7 @@ pub(crate) fn duration(cx: &mut Ctx<'_>, d: &Duration, what: &str) {
         cx.push(
             Diag::error(
                 "tariff::check::fractional_duration",
-                format!("{what} `{n} {}s` is not whole", d.unit.name()),
+                format!("{what} `{}` is not whole", cx.slice(d.span)),
             )
             .label(d.span, "not a whole number")
             .help(format!(
@@ -57,7 +60,7 @@ pub(crate) fn duration(cx: &mut Ctx<'_>, d: &Duration, what: &str) {
         cx.push(
             Diag::error(
                 "tariff::check::duration_too_long",
-                format!("{what} `{n} {}s` is absurdly long", d.unit.name()),
+                format!("{what} `{}` is absurdly long", cx.slice(d.span)),
             )
             .label(d.span, "more than 10,000 years")
             .help("durations are at most 10,000 years; check the number"),
@@ -113,14 +116,23 @@ pub(crate) fn schedule(cx: &mut Ctx<'_>, s: &Spanned<Schedule>) {
     if let Schedule::Monthly(day, _) = s.node
         && !(1..=28).contains(&day)
     {
-        let shown = if day == u32::MAX {
-            "too large".to_string()
-        } else {
-            day.to_string()
+        // Point at the day's number: the word after `day`.
+        let text = cx.slice(s.span);
+        let words: Vec<(usize, &str)> = text
+            .split_ascii_whitespace()
+            .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+            .collect();
+        let at = words.windows(2).find(|w| w[0].1 == "day").map(|w| w[1]);
+        let (span, shown) = match at {
+            Some((off, w)) => (
+                Span::new(s.span.start + off, s.span.start + off + w.len()),
+                w.to_string(),
+            ),
+            None => (s.span, day.to_string()),
         };
         cx.push(
             Diag::error("tariff::check::bad_day", format!("day of month `{shown}` is out of range"))
-                .label(s.span, "this schedule")
+                .label(span, "not a day every month has")
                 .help("use a day from 1 to 28: every month has at least 28 days, so the bill is issued every month"),
         );
     }

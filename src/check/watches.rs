@@ -2,6 +2,7 @@
 
 use crate::ast::*;
 use crate::check::params::{self, Needs};
+use crate::check::suggest::MAX_CANDIDATES;
 use crate::check::{ctx::Ctx, units, values};
 use crate::diag::Diag;
 
@@ -34,7 +35,12 @@ fn purchase<'a>(cx: &mut Ctx<'a>, p: &'a Ident) {
     } else if cx.params.contains(&p.node) {
         params::use_param(cx, p, Needs::Item);
     } else {
-        let names: Vec<&str> = cx.items.names().chain(cx.params.names()).collect();
+        let names: Vec<&str> = cx
+            .items
+            .names()
+            .chain(cx.params.names())
+            .take(MAX_CANDIDATES)
+            .collect();
         cx.unknown(
             "tariff::check::unknown_item",
             "item",
@@ -50,7 +56,7 @@ fn alert_ref<'a>(cx: &mut Ctx<'a>, a: &'a Ident) {
         cx.used.alerts.insert(a.node.as_str());
         return;
     }
-    let names: Vec<&str> = cx.alerts.names().collect();
+    let names: Vec<&str> = cx.alerts.names().take(MAX_CANDIDATES).collect();
     cx.unknown(
         "tariff::check::unknown_alert",
         "alert",
@@ -65,7 +71,7 @@ pub(crate) fn alert<'a>(cx: &mut Ctx<'a>, a: &'a Alert) {
         AlertOn::Watch(w) => watch(cx, w),
         AlertOn::Fails(t) => {
             if !cx.triggers.contains(&t.node) {
-                let names: Vec<&str> = cx.triggers.names().collect();
+                let names: Vec<&str> = cx.triggers.names().take(MAX_CANDIDATES).collect();
                 let fix = "declare it with `trigger NAME: when ..., purchase ITEM from balance`";
                 cx.unknown("tariff::check::unknown_trigger", "trigger", t, names, fix);
             }
