@@ -82,7 +82,8 @@ pub(crate) fn pack<'a>(cx: &mut Ctx<'a>, x: &'a Pack) {
     if let Some(min) = &x.minimum {
         values::positive(cx, &min.value, "a pack's minimum");
         let unit = &min.unit.node;
-        let of_pack = crate::check::ctx::unit_is(unit, &x.name.node);
+        let of_pack = crate::check::ctx::unit_is(unit, &x.name.node)
+            || crate::check::ctx::unit_is(unit, "pack");
         let of_meter = meter.is_some_and(|m| crate::check::ctx::unit_is(unit, &m.name.node));
         if !of_pack && !of_meter && !unit.is_empty() {
             units::mismatch(cx, &min.unit, &x.name.node, "the minimum");
@@ -93,6 +94,7 @@ pub(crate) fn pack<'a>(cx: &mut Ctx<'a>, x: &'a Pack) {
             bound: &x.name.node,
             price: &x.name.node,
             whole: true,
+            pack: true,
         };
         tiers::check(cx, t, &u);
     }

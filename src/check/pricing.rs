@@ -61,6 +61,7 @@ pub(crate) fn price<'a>(cx: &mut Ctx<'a>, p: &'a Price) {
                     bound: &counted.name.node,
                     price: &priced.name.node,
                     whole: !counted.fractional,
+                    pack: false,
                 };
                 tiers::check(cx, table, &u);
             }

@@ -15,6 +15,14 @@ pub(crate) struct TierUnits<'u> {
     pub price: &'u str,
     /// Bounds must be whole numbers.
     pub whole: bool,
+    /// Pack tiers may also say `pack`/`packs`.
+    pub pack: bool,
+}
+
+impl TierUnits<'_> {
+    fn accepts(&self, unit: &str, want: &str) -> bool {
+        unit_is(unit, want) || (self.pack && unit_is(unit, "pack"))
+    }
 }
 
 /// One tier as an interval `(lo, hi]`, `hi` `None` when open.
@@ -144,7 +152,7 @@ fn tier_units_and_prices(cx: &mut Ctx<'_>, t: &Tier, u: &TierUnits<'_>) {
         }
         TierRange::Between(a, q) => (Some(a), q),
     };
-    if !q.unit.node.is_empty() && !unit_is(&q.unit.node, u.bound) {
+    if !q.unit.node.is_empty() && !u.accepts(&q.unit.node, u.bound) {
         mismatch(cx, &q.unit, u.bound, "this tier");
     }
     if u.whole {
@@ -169,7 +177,7 @@ fn tier_units_and_prices(cx: &mut Ctx<'_>, t: &Tier, u: &TierUnits<'_>) {
         TierPrice::Flat(m) => money(cx, m),
         TierPrice::PerUnit(m, per) => {
             money(cx, m);
-            if !unit_is(&per.node, u.price) {
+            if !u.accepts(&per.node, u.price) {
                 mismatch(cx, per, u.price, "this price");
             }
         }
