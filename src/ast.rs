@@ -298,6 +298,8 @@ pub struct Edition {
     pub cap: Option<Cap>,
     /// Which edition buying this one replaces.
     pub replaces: Option<Ident>,
+    /// `Some(false)` for `no refund`.
+    pub refundable: Option<Spanned<bool>>,
     /// Its lifecycle.
     pub lifecycle: Option<Ident>,
 }
@@ -854,6 +856,8 @@ pub enum ExAction {
         dims: Option<Selector>,
         /// Subject.
         subject: Option<Spanned<String>>,
+        /// One event per subject: prefix, first and last number.
+        subjects: Option<(Spanned<String>, Spanned<Decimal>, Spanned<Decimal>)>,
     },
     /// `purchase 8 user_pack for 2 periods`
     Purchase {
@@ -898,6 +902,8 @@ pub enum Expect {
     Charge(Ident, Money),
     /// `expect bills = 3`
     Bills(Spanned<Decimal>),
+    /// `expect count user = 1_000`
+    Count(Ident, Spanned<Decimal>),
 }
 
 /// Which total an expectation reads.

@@ -51,6 +51,7 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
                 quantity,
                 dims,
                 subject,
+                subjects,
             } => {
                 let meter = meter_of(m, &quantity.unit.node)
                     .ok_or_else(|| format!("unknown meter `{}`", quantity.unit.node))?;
@@ -76,6 +77,29 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
                         .ok_or_else(|| format!("`{v}` is not a value of `{}`", t.dim.node))?;
                     dv[d] = u8::try_from(vi).unwrap_or(u8::MAX);
                 }
+                if let Some((prefix, a, b)) = subjects {
+                    // One event per subject, `prefix` followed by each number from a to b.
+                    let (a, b) = (whole(a.node)?, whole(b.node)?);
+                    if b < a || b - a >= 1_000_000 {
+                        return Err(format!(
+                            "`subjects` takes from 1 to 1,000,000 numbers, not {a} to {b}"
+                        ));
+                    }
+                    for n in a..=b {
+                        let kind = EventKind::Usage {
+                            meter,
+                            quantity: quantity.value.node,
+                            dims: dv.clone(),
+                            subject: Some(format!("{}{n}", prefix.node)),
+                        };
+                        out.push(Event {
+                            line: i as u64 + 1,
+                            at,
+                            kind,
+                        });
+                    }
+                    continue;
+                }
                 EventKind::Usage {
                     meter,
                     quantity: quantity.value.node,
@@ -89,7 +113,7 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
                 periods,
             } => EventKind::Purchase {
                 item: item(&it.node)?,
-                quantity: count(quantity.as_ref()),
+                quantity: Decimal::from(whole(count(quantity.as_ref()))?),
                 periods: whole(count(periods.as_ref()))?,
             },
             ExAction::Renew { target, periods } => {
@@ -271,6 +295,21 @@ fn check(a: &AccountReport, e: &Expect) -> Option<String> {
                 format!("charge {}", name.node),
                 money.amount.node,
                 Some(sum),
+            )
+        }
+        Expect::Count(meter, n) => {
+            let got = a
+                .final_
+                .counts
+                .0
+                .iter()
+                .find(|(k, _)| *k == meter.node)
+                .and_then(|(_, v)| v.as_deref())
+                .map(d);
+            differ(
+                format!("count {}", meter.node),
+                n.node,
+                got.or(Some(Decimal::ZERO)),
             )
         }
         Expect::Bills(n) => differ(

@@ -17,7 +17,7 @@ fn line(at_min: u32, kind: u8, n: u32, product: &str) -> String {
     let t = chrono::DateTime::parse_from_rfc3339("2026-01-30T22:00:00+08:00").unwrap()
         + chrono::Duration::minutes(i64::from(at_min));
     let at = t.to_rfc3339();
-    let acct = if n % 5 == 0 { "b" } else { "a" };
+    let acct = if n.is_multiple_of(5) { "b" } else { "a" };
     match (product, kind % 8) {
         ("ses", 0) => {
             format!(r#"{{"at":"{at}","type":"purchase","item":"pkg_600k","account":"{acct}"}}"#)
@@ -44,7 +44,7 @@ fn line(at_min: u32, kind: u8, n: u32, product: &str) -> String {
         ),
         (_, 0) => format!(
             r#"{{"at":"{at}","type":"purchase","item":"{}","account":"{acct}"}}"#,
-            if n % 2 == 0 { "p10" } else { "capped" }
+            if n.is_multiple_of(2) { "p10" } else { "capped" }
         ),
         (_, 1) => format!(
             r#"{{"at":"{at}","type":"topup","amount":"{}","account":"{acct}"}}"#,

@@ -190,11 +190,16 @@ fn expect(cx: &mut Ctx<'_>, x: &Expect) {
         }
         Expect::Charge(n, m) => {
             units::money(cx, m);
-            if !cx.prices.contains(&n.node) && !cx.items.contains(&n.node) {
+            // A bill cycle's name is the item of its rounding charges.
+            if !cx.prices.contains(&n.node)
+                && !cx.items.contains(&n.node)
+                && !cx.bills.contains(&n.node)
+            {
                 let names: Vec<&str> = cx
                     .prices
                     .names()
                     .chain(cx.items.names())
+                    .chain(cx.bills.names())
                     .take(MAX_CANDIDATES)
                     .collect();
                 cx.unknown(
@@ -202,9 +207,12 @@ fn expect(cx: &mut Ctx<'_>, x: &Expect) {
                     "price or item",
                     n,
                     names,
-                    "name a `price` or an item",
+                    "name a `price`, an item, or a bill cycle (its rounding)",
                 );
             }
+        }
+        Expect::Count(m, _) => {
+            cx.meter(m);
         }
         Expect::Rejected(_) | Expect::Bills(_) => {}
     }

@@ -319,6 +319,9 @@ impl Account {
         }
         self.next_due = None;
         self.enter(m, s, to, at, trule)?;
+        if matches!(it.kind, ItemKind::Edition { .. }) {
+            self.arm_count_alerts(m);
+        }
         self.refresh_triggers(m)
     }
 

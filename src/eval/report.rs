@@ -158,6 +158,8 @@ pub struct Final {
     pub states: Ordered,
     /// What every allowance holds.
     pub remaining: Ordered,
+    /// Distinct subjects counted, per meter counted by distinct subject.
+    pub counts: Ordered,
 }
 
 /// Exact totals of an account.
@@ -299,6 +301,14 @@ impl Account {
                 balance: self.balance.map(dec),
                 states: Ordered(states),
                 remaining: Ordered(remaining),
+                counts: Ordered(
+                    m.meters
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, me)| me.distinct)
+                        .map(|(i, me)| (me.name.clone(), Some(self.distinct[i].len().to_string())))
+                        .collect(),
+                ),
             },
         }
     }

@@ -377,12 +377,13 @@ fn edition(e: &Edition) -> String {
         format!(", cap {}{extra}", quantity(&c.base))
     });
     format!(
-        "edition {}: {}{}{}{cap}{}{}",
+        "edition {}: {}{}{}{cap}{}{}{}",
         e.name.node,
         money(&e.fee),
         opt(&e.period, |p| format!(" per {}", period(p))),
         opt(&e.valid, |v| format!(", valid {}", duration(v))),
         opt(&e.replaces, |r| format!(", replaces {}", r.node)),
+        refund(&e.refundable),
         lifecycle_ref(&e.lifecycle)
     )
 }

@@ -306,11 +306,20 @@ pub(super) fn event(e: &ExEvent) -> String {
             quantity: q,
             dims,
             subject,
+            subjects,
         } => {
-            let subj = subject
+            let mut subj = subject
                 .as_ref()
                 .map(|s| format!(" subject {}", string(&s.node)))
                 .unwrap_or_default();
+            if let Some((p, a, b)) = subjects {
+                subj = format!(
+                    " subjects {} {} to {}",
+                    string(&p.node),
+                    number(&a.node),
+                    number(&b.node)
+                );
+            }
             format!("usage {}{}{subj}", quantity(q), selector(dims))
         }
         ExAction::Purchase {
@@ -340,8 +349,14 @@ pub(super) fn expect(e: &Expect) -> String {
         Expect::State(s, st) => format!("expect state {} = {}", s.node, st.node),
         Expect::Rejected(n) => format!("expect rejected {}", number(&n.node)),
         Expect::Alerts(a, n) => format!("expect alerts {} = {}", a.node, number(&n.node)),
+        Expect::Charge(c, m) if m.amount.node.is_sign_negative() => {
+            let mut pos = m.clone();
+            pos.amount.node = -pos.amount.node;
+            format!("expect charge {} = -{}", c.node, money(&pos))
+        }
         Expect::Charge(c, m) => format!("expect charge {} = {}", c.node, money(m)),
         Expect::Bills(n) => format!("expect bills = {}", number(&n.node)),
+        Expect::Count(m, n) => format!("expect count {} = {}", m.node, number(&n.node)),
     }
 }
 
@@ -352,7 +367,8 @@ pub(super) fn expect_pos(e: &Expect) -> usize {
         Expect::Remaining(s, _)
         | Expect::State(s, _)
         | Expect::Alerts(s, _)
-        | Expect::Charge(s, _) => s.span.start,
+        | Expect::Charge(s, _)
+        | Expect::Count(s, _) => s.span.start,
         Expect::Rejected(n) | Expect::Bills(n) => n.span.start,
     }
 }

@@ -149,6 +149,7 @@ fn is_kw(r: Rule) -> bool {
             | Rule::kw_source
             | Rule::kw_state
             | Rule::kw_subject
+            | Rule::kw_subjects
             | Rule::kw_switch
             | Rule::kw_then
             | Rule::kw_timezone
@@ -513,6 +514,7 @@ impl Builder {
             valid: None,
             cap: None,
             replaces: None,
+            refundable: None,
             lifecycle: None,
         };
         for (i, c) in k.into_iter().enumerate() {
@@ -531,6 +533,18 @@ impl Builder {
                     m.cap = Some(Cap { base, per_pack });
                 }
                 Rule::replaces => m.replaces = Some(ident(first(c))),
+                Rule::no_refund => {
+                    m.refundable = Some(Spanned {
+                        node: false,
+                        span: span(&c),
+                    })
+                }
+                Rule::refundable => {
+                    m.refundable = Some(Spanned {
+                        node: true,
+                        span: span(&c),
+                    })
+                }
                 Rule::lifecycle_ref => m.lifecycle = Some(self.lifecycle_ref(c)),
                 _ => {}
             }
@@ -1130,9 +1144,17 @@ impl Builder {
                 let quantity = self.quantity(k.next().expect("grammar"));
                 let mut dims = None;
                 let mut subject = None;
+                let mut subjects = None;
                 for c in k {
                     match c.as_rule() {
                         Rule::selector => dims = Some(self.selector(c)),
+                        Rule::subject_range => {
+                            let mut r = kids(c).into_iter();
+                            let prefix = self.string(r.next().expect("grammar"));
+                            let a = self.number(r.next().expect("grammar"));
+                            let b = self.number(r.next().expect("grammar"));
+                            subjects = Some((prefix, a, b));
+                        }
                         _ => subject = Some(self.string(c)),
                     }
                 }
@@ -1140,6 +1162,7 @@ impl Builder {
                     quantity,
                     dims,
                     subject,
+                    subjects,
                 }
             }
             Rule::ex_purchase => {
@@ -1208,7 +1231,20 @@ impl Builder {
             }
             Rule::exp_charge => {
                 let s = ident(k.next().expect("grammar"));
-                Expect::Charge(s, self.money(k.next().expect("grammar")))
+                let mut m = k.next().expect("grammar");
+                let negative = m.as_rule() == Rule::minus;
+                if negative {
+                    m = k.next().expect("grammar");
+                }
+                let mut money = self.money(m);
+                if negative {
+                    money.amount.node = -money.amount.node;
+                }
+                Expect::Charge(s, money)
+            }
+            Rule::exp_count => {
+                let s = ident(k.next().expect("grammar"));
+                Expect::Count(s, self.number(k.next().expect("grammar")))
             }
             _ => Expect::Bills(self.number(k.next().expect("grammar"))),
         }
