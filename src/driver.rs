@@ -40,6 +40,7 @@ pub struct Run<'m> {
     invalid: Vec<InvalidOut>,
     after_until: u64,
     latest: Option<Instant>,
+    last: Option<usize>,
 }
 
 impl<'m> Run<'m> {
@@ -53,6 +54,7 @@ impl<'m> Run<'m> {
             invalid: Vec::new(),
             after_until: 0,
             latest: None,
+            last: None,
         }
     }
 
@@ -90,8 +92,10 @@ impl<'m> Run<'m> {
 
     /// Feeds one validated event of `account`.
     pub fn event(&mut self, account: &str, ev: Event) -> Result<(), Stop> {
-        let a = match self.index.get(account) {
-            Some(&a) => a,
+        // Consecutive events of one account are the common case: skip the hash lookup.
+        let cached = self.last.filter(|&i| self.accounts[i].name == account);
+        let a = match cached.or_else(|| self.index.get(account).copied()) {
+            Some(a) => a,
             None => {
                 let mut acc = Account::new(self.m, account);
                 if let Some(o) = self.opts.opening {
@@ -103,6 +107,7 @@ impl<'m> Run<'m> {
                 self.accounts.len() - 1
             }
         };
+        self.last = Some(a);
         if let Some(prev) = self.accounts[a].last_at.filter(|p| ev.at < *p) {
             let msg = format!(
                 "time goes back: this event is earlier than the account's previous one at {}",

@@ -56,7 +56,7 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
                 let meter = meter_of(m, &quantity.unit.node)
                     .ok_or_else(|| format!("unknown meter `{}`", quantity.unit.node))?;
                 let me = &m.meters[meter];
-                let mut dv = vec![u8::MAX; me.dims.len()];
+                let mut dv = [u8::MAX; crate::eval::MAX_DIMS];
                 for t in dims.iter().flat_map(|s| &s.tests) {
                     let d = me
                         .dims
@@ -75,7 +75,9 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
                         .iter()
                         .position(|x| x == v)
                         .ok_or_else(|| format!("`{v}` is not a value of `{}`", t.dim.node))?;
-                    dv[d] = u8::try_from(vi).unwrap_or(u8::MAX);
+                    if let Some(slot) = dv.get_mut(d) {
+                        *slot = u8::try_from(vi).unwrap_or(u8::MAX);
+                    }
                 }
                 if let Some((prefix, a, b)) = subjects {
                     // One event per subject, `prefix` followed by each number from a to b.
@@ -89,7 +91,7 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
                         let kind = EventKind::Usage {
                             meter,
                             quantity: quantity.value.node,
-                            dims: dv.clone(),
+                            dims: dv,
                             subject: Some(format!("{}{n}", prefix.node)),
                         };
                         out.push(Event {

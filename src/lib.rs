@@ -15,5 +15,6 @@ pub use syntax::parse_file;
 pub mod eval;
 pub mod examples;
 pub mod model;
+mod scan;
 pub mod time;
 pub mod trace;

@@ -264,3 +264,108 @@ impl Cadence {
         }
     }
 }
+
+/// A fast reading of the common RFC 3339 shape `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`;
+/// `None` for anything else (chrono then reads it, and explains what is wrong).
+pub fn fast_rfc3339(s: &str) -> Option<Instant> {
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let d = |i: usize, n: usize| -> Option<i64> {
+        b.get(i..i + n)?.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (d(0, 4)?, d(5, 2)?, d(8, 2)?);
+    let (hour, min, sec) = (d(11, 2)?, d(14, 2)?, d(17, 2)?);
+    if !(1..=12).contains(&month) || day < 1 || hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let dim = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day > dim {
+        return None;
+    }
+    let mut i = 19;
+    let mut micros = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 6 {
+                micros = micros * 10 + i64::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start || i - start > 9 {
+            return None;
+        }
+        for _ in (i - start)..6 {
+            micros *= 10;
+        }
+    }
+    let offset = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let (oh, om) = (d(i + 1, 2)?, d(i + 4, 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let o = oh * 3600 + om * 60;
+            if *sign == b'-' { -o } else { o }
+        }
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset;
+    Some(Instant(secs * 1_000_000 + micros))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_rfc3339_agrees_with_chrono() {
+        for s in [
+            "2026-01-01T00:00:00+08:00",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.5-05:30",
+            "2028-02-29T12:34:56.123456789+14:00",
+            "9999-12-31T23:59:59Z",
+            "0001-01-01T00:00:00Z",
+            "2026-03-01t08:00:00z",
+        ] {
+            let c = chrono::DateTime::parse_from_rfc3339(s).unwrap();
+            assert_eq!(fast_rfc3339(s), Some(Instant::from_chrono(&c)), "{s}");
+        }
+        for s in [
+            "2026-02-30T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:60Z",
+            "2026-01-01 00:00:00",
+            "2026-01-01T00:00:00+0800",
+        ] {
+            assert_eq!(fast_rfc3339(s), None, "{s}");
+        }
+    }
+}

@@ -9,15 +9,15 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::eval::{Event, EventKind};
+use crate::eval::{Event, EventKind, MAX_DIMS};
 use crate::model::{ItemKind, Model, OnM, PType, PVal};
 use crate::time::Instant;
 
 /// A trace line's event, with its account.
 #[derive(Debug, Clone)]
-pub struct Parsed {
+pub struct Parsed<'a> {
     /// Account name.
-    pub account: String,
+    pub account: Cow<'a, str>,
     /// The event.
     pub event: Event,
 }
@@ -56,8 +56,6 @@ struct Raw<'a> {
     #[serde(borrow)]
     account: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
     meter: Option<Cow<'a, str>>,
     #[serde(borrow)]
     quantity: Option<&'a RawValue>,
@@ -82,12 +80,88 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
     <&RawValue>::deserialize(d).map(Some)
 }
 
+/// The fields of a line, from the fast scanner or from serde_json.
+struct Fields<'a> {
+    at: Option<Cow<'a, str>>,
+    ty: Option<Cow<'a, str>>,
+    account: Option<Cow<'a, str>>,
+    meter: Option<Cow<'a, str>>,
+    subject: Option<Cow<'a, str>>,
+    item: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
+    quantity: Option<&'a str>,
+    periods: Option<&'a str>,
+    amount: Option<&'a str>,
+    value: Option<&'a str>,
+    dims: Dims<'a>,
+}
+
+enum Dims<'a> {
+    Flat(Option<&'a str>),
+    Map(Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>),
+}
+
+impl<'a> Fields<'a> {
+    fn read(text: &'a str) -> Result<Fields<'a>, LineError> {
+        if let Some(f) = crate::scan::scan(text) {
+            let b = |x: Option<&'a str>| x.map(Cow::Borrowed);
+            return Ok(Fields {
+                at: b(f.at),
+                ty: b(f.ty),
+                account: b(f.account),
+                meter: b(f.meter),
+                subject: b(f.subject),
+                item: b(f.item),
+                name: b(f.name),
+                quantity: f.quantity,
+                periods: f.periods,
+                amount: f.amount,
+                value: f.value,
+                dims: Dims::Flat(f.dims),
+            });
+        }
+        let raw: Raw<'a> = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
+        Ok(Fields {
+            at: raw.at,
+            ty: raw.ty,
+            account: raw.account,
+            meter: raw.meter,
+            subject: raw.subject,
+            item: raw.item,
+            name: raw.name,
+            quantity: raw.quantity.map(RawValue::get),
+            periods: raw.periods.map(RawValue::get),
+            amount: raw.amount.map(RawValue::get),
+            value: raw.value.map(RawValue::get),
+            dims: Dims::Map(raw.dims),
+        })
+    }
+
+    /// Each `(dimension, value)` given.
+    fn each_dim(
+        &self,
+        mut f: impl FnMut(&str, &str) -> Result<(), LineError>,
+    ) -> Result<(), LineError> {
+        match &self.dims {
+            Dims::Flat(None) | Dims::Map(None) => Ok(()),
+            Dims::Flat(Some(inner)) => {
+                crate::scan::dims_pairs(inner).try_for_each(|(k, v)| f(k, v))
+            }
+            Dims::Map(Some(map)) => map.iter().try_for_each(|(k, v)| f(k, v)),
+        }
+    }
+}
+
 /// Parses one line; `Ok(None)` for a blank line.
-pub fn parse_line(m: &Model, text: &str, line: u64) -> Result<Option<Parsed>, LineError> {
-    if text.trim().is_empty() {
+pub fn parse_line<'a>(
+    m: &Model,
+    text: &'a str,
+    line: u64,
+) -> Result<Option<Parsed<'a>>, LineError> {
+    if text.trim_ascii().is_empty() {
         return Ok(None);
     }
-    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
+    let raw = Fields::read(text)?;
     let at_text = raw.at.as_deref().ok_or_else(|| {
         bad(
             "at",
@@ -101,14 +175,14 @@ pub fn parse_line(m: &Model, text: &str, line: u64) -> Result<Option<Parsed>, Li
             "missing: one of usage, purchase, renew, enable, disable, topup, set",
         )
     })?;
-    let account = raw.account.as_deref().unwrap_or("default").to_string();
+    let account = raw.account.clone().unwrap_or(Cow::Borrowed("default"));
     let kind = match ty {
         "usage" => {
             let mname = raw
                 .meter
                 .as_deref()
                 .ok_or_else(|| bad("meter", "missing: a usage names its meter"))?;
-            let meter = *m.meter_ix.get(mname).ok_or_else(|| {
+            let meter = m.meter_id(mname).ok_or_else(|| {
                 bad(
                     "meter",
                     format!(
@@ -126,31 +200,26 @@ pub fn parse_line(m: &Model, text: &str, line: u64) -> Result<Option<Parsed>, Li
                     format!("`{}` is counted in whole units, not {}", me.name, quantity),
                 ));
             }
-            let mut dims = vec![u8::MAX; me.dims.len()];
-            for (k, v) in raw.dims.iter().flatten() {
-                let d = me
-                    .dims
-                    .iter()
-                    .position(|(n, _)| n == k.as_ref())
-                    .ok_or_else(|| {
-                        bad("dims", format!("`{k}` is not a dimension of `{}`", me.name))
-                    })?;
-                let vi = me.dims[d]
-                    .1
-                    .iter()
-                    .position(|x| x == v.as_ref())
-                    .ok_or_else(|| {
-                        bad(
-                            "dims",
-                            format!(
-                                "`{v}` is not a value of `{k}` (expected one of {})",
-                                me.dims[d].1.join(", ")
-                            ),
-                        )
-                    })?;
-                dims[d] = u8::try_from(vi).unwrap_or(u8::MAX);
-            }
-            let subject = raw.subject.map(|s| s.into_owned());
+            let mut dims = [u8::MAX; MAX_DIMS];
+            raw.each_dim(|k, v| {
+                let d = me.dims.iter().position(|(n, _)| n == k).ok_or_else(|| {
+                    bad("dims", format!("`{k}` is not a dimension of `{}`", me.name))
+                })?;
+                let vi = me.dims[d].1.iter().position(|x| x == v).ok_or_else(|| {
+                    bad(
+                        "dims",
+                        format!(
+                            "`{v}` is not a value of `{k}` (expected one of {})",
+                            me.dims[d].1.join(", ")
+                        ),
+                    )
+                })?;
+                if let Some(slot) = dims.get_mut(d) {
+                    *slot = u8::try_from(vi).unwrap_or(u8::MAX);
+                }
+                Ok(())
+            })?;
+            let subject = raw.subject.as_deref().map(str::to_string);
             if me.distinct && subject.is_none() {
                 return Err(bad(
                     "subject",
@@ -276,6 +345,7 @@ pub fn parse_line(m: &Model, text: &str, line: u64) -> Result<Option<Parsed>, Li
                 )
             })?;
             let v = raw.value.ok_or_else(|| bad("value", "missing"))?;
+            let v = RawText(v);
             EventKind::Set {
                 param,
                 value: param_value(m, param, v.get())?,
@@ -290,7 +360,6 @@ pub fn parse_line(m: &Model, text: &str, line: u64) -> Result<Option<Parsed>, Li
             ));
         }
     };
-    let _ = raw.id;
     Ok(Some(Parsed {
         account,
         event: Event { line, at, kind },
@@ -319,7 +388,7 @@ fn item(m: &Model, name: Option<&str>) -> Result<usize, LineError> {
     })
 }
 
-fn periods(v: Option<&RawValue>) -> Result<i64, LineError> {
+fn periods(v: Option<&str>) -> Result<i64, LineError> {
     let p = whole(opt_number(v, "periods")?.unwrap_or(Decimal::ONE), "periods")?;
     if p > Decimal::from(1200) {
         return Err(bad("periods", "at most 1,200 periods at once"));
@@ -342,13 +411,22 @@ fn whole(d: Decimal, field: &'static str) -> Result<Decimal, LineError> {
     Ok(d)
 }
 
-fn opt_number(v: Option<&RawValue>, field: &'static str) -> Result<Option<Decimal>, LineError> {
-    v.map(|r| number(r.get(), field)).transpose()
+fn opt_number(v: Option<&str>, field: &'static str) -> Result<Option<Decimal>, LineError> {
+    v.map(|r| number(r, field)).transpose()
 }
 
 /// A JSON number or decimal string, read exactly.
 fn number(text: &str, field: &'static str) -> Result<Decimal, LineError> {
     let t = text.trim();
+    // The common case: a plain whole number of at most 18 digits.
+    if !t.is_empty()
+        && t.len() <= 18
+        && t.bytes().all(|b| b.is_ascii_digit())
+        && (t.len() == 1 || !t.starts_with('0'))
+    {
+        let n = t.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+        return Ok(Decimal::from(n));
+    }
     let s: Cow<'_, str> = if t.starts_with('"') {
         Cow::Owned(
             serde_json::from_str::<String>(t)
@@ -417,6 +495,9 @@ fn exact(s: &str, d: Decimal) -> bool {
 }
 
 fn parse_time(s: &str) -> Result<Instant, LineError> {
+    if let Some(t) = crate::time::fast_rfc3339(s) {
+        return Ok(t);
+    }
     let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
         let hint = if !s.contains('+') && !s.ends_with('Z') && s.matches('-').count() <= 2 {
             " (a time needs an offset, e.g. +08:00 or Z)"
@@ -520,5 +601,14 @@ fn json_error(text: &str, e: &serde_json::Error) -> LineError {
     LineError {
         field: None,
         message: format!("not a JSON object: {msg}"),
+    }
+}
+
+/// Raw JSON text of a value, read like a `RawValue`.
+struct RawText<'a>(&'a str);
+
+impl RawText<'_> {
+    fn get(&self) -> &str {
+        self.0
     }
 }

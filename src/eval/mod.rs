@@ -18,6 +18,9 @@ use crate::model::{ItemId, MeterId, Model, PVal, ParamId};
 use crate::time::Instant;
 pub use state::Account;
 
+/// Dimensions a meter may have; an event holds one value index per dimension.
+pub const MAX_DIMS: usize = 8;
+
 /// One event, resolved against the model.
 #[derive(Clone, Debug)]
 pub struct Event {
@@ -39,7 +42,7 @@ pub enum EventKind {
         /// Quantity.
         quantity: Decimal,
         /// Value index per dimension (`u8::MAX` when absent).
-        dims: Vec<u8>,
+        dims: [u8; MAX_DIMS],
         /// Who used it.
         subject: Option<String>,
     },

@@ -240,14 +240,23 @@ impl Account {
             let Some(s) = best else { break };
             let mut take = need.min(self.subjects[s].remaining);
             // A total-remaining trigger fires at the moment its threshold is crossed.
-            let crossing = self.crossing(m, s, take)?;
+            let crossing = if m.has_total_watches {
+                self.crossing(m, s, take)?
+            } else {
+                None
+            };
             if let Some((_, _, room)) = crossing {
                 take = room;
             }
             self.subjects[s].remaining = self.subjects[s].remaining.sub(take)?;
             need = need.sub(take)?;
-            self.package_alerts(m, at, s)?;
-            self.settle(m, s, at)?;
+            if m.has_package_alerts {
+                self.package_alerts(m, at, s)?;
+            }
+            // Guards only move on an empty quota (drawing never refills).
+            if self.subjects[s].remaining.is_zero() {
+                self.settle(m, s, at)?;
+            }
             if let Some((t, w, _)) = crossing {
                 self.above[t][w] = false;
                 self.run_trigger(m, at, t)?;

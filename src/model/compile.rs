@@ -28,6 +28,27 @@ pub fn compile(file: &ast::RuleFile, text: &str, name: &str) -> Result<Model, Ve
         m: empty(p, name),
     };
     c.run(p);
+    let m = &mut c.m;
+    m.has_package_alerts = m.alerts.iter().any(|a| {
+        matches!(
+            a.watch,
+            Some(WatchM::Remaining {
+                per_package: true,
+                ..
+            })
+        )
+    });
+    m.has_total_watches = m.triggers.iter().any(|t| {
+        t.watches.iter().any(|w| {
+            matches!(
+                w,
+                WatchM::Remaining {
+                    per_package: false,
+                    ..
+                }
+            )
+        })
+    });
     if c.errors.is_empty() {
         Ok(c.m)
     } else {
@@ -54,6 +75,8 @@ fn empty(p: &ast::Product, name: &str) -> Model {
         triggers: Vec::new(),
         alerts: Vec::new(),
         examples: Vec::new(),
+        has_package_alerts: false,
+        has_total_watches: false,
         meter_ix: HashMap::new(),
         item_ix: HashMap::new(),
         param_ix: HashMap::new(),
@@ -100,6 +123,9 @@ impl Compiler<'_> {
                     },
                 },
                 DeclKind::Meter(me) => {
+                    if me.dims.len() > crate::eval::MAX_DIMS || me.dims.iter().any(|(_, v)| v.len() > 64) {
+                        self.err(me.name.span, format!("meter `{}` has too many dimensions or values", me.name.node), "a meter has at most 8 dimensions of at most 64 values each");
+                    }
                     self.m.meter_ix.insert(me.name.node.clone(), self.m.meters.len());
                     self.m.meters.push(MeterM {
                         name: me.name.node.clone(),

@@ -66,12 +66,27 @@ pub struct Model {
     pub alerts: Vec<AlertM>,
     /// Examples, as written.
     pub examples: Vec<(Example, RuleRef)>,
+    /// Some alert watches each package's remaining quota.
+    pub has_package_alerts: bool,
+    /// Some trigger watches the total remaining of packages.
+    pub has_total_watches: bool,
     /// Name lookups.
     pub meter_ix: HashMap<String, MeterId>,
     /// Name lookups.
     pub item_ix: HashMap<String, ItemId>,
     /// Name lookups.
     pub param_ix: HashMap<String, ParamId>,
+}
+
+impl Model {
+    /// A meter by name (a short scan beats hashing for the few meters a product has).
+    pub fn meter_id(&self, name: &str) -> Option<MeterId> {
+        if self.meters.len() <= 16 {
+            self.meters.iter().position(|m| m.name == name)
+        } else {
+            self.meter_ix.get(name).copied()
+        }
+    }
 }
 
 /// A meter.
