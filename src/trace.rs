@@ -102,8 +102,8 @@ enum Dims<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn read(text: &'a str) -> Result<Fields<'a>, LineError> {
-        if let Some(f) = crate::scan::scan(text) {
+    fn read(text: &'a str, fast: bool) -> Result<Fields<'a>, LineError> {
+        if let Some(f) = crate::scan::scan(text).filter(|_| fast) {
             let b = |x: Option<&'a str>| x.map(Cow::Borrowed);
             return Ok(Fields {
                 at: b(f.at),
@@ -158,10 +158,21 @@ pub fn parse_line<'a>(
     text: &'a str,
     line: u64,
 ) -> Result<Option<Parsed<'a>>, LineError> {
+    parse_line_with(m, text, line, true)
+}
+
+/// [`parse_line`], with the fast scanner on or off (the two must agree).
+#[doc(hidden)]
+pub fn parse_line_with<'a>(
+    m: &Model,
+    text: &'a str,
+    line: u64,
+    fast: bool,
+) -> Result<Option<Parsed<'a>>, LineError> {
     if text.trim_ascii().is_empty() {
         return Ok(None);
     }
-    let raw = Fields::read(text)?;
+    let raw = Fields::read(text, fast)?;
     let at_text = raw.at.as_deref().ok_or_else(|| {
         bad(
             "at",

@@ -222,3 +222,58 @@ proptest! {
         prop_assert_eq!(whole, report.to_json());
     }
 }
+
+/// Pieces of trace lines, combined at random: the fast scanner and serde_json must agree.
+fn line_strategy() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        "at", "type", "account", "meter", "quantity", "dims", "subject", "item", "periods",
+        "amount", "name", "value", "id", "other",
+    ]);
+    let val = prop::sample::select(vec![
+        r#""2026-01-01T00:00:00+08:00""#,
+        r#""2026-01-01T00:00:00""#,
+        r#""usage""#,
+        r#""purchase""#,
+        r#""set""#,
+        r#""topup""#,
+        r#""email""#,
+        r#""pkg_600k""#,
+        r#""independent_ip""#,
+        r#""enable""#,
+        r#""daily_limit""#,
+        "3",
+        "-1",
+        "0",
+        "1.5",
+        "1e3",
+        r#""12.50""#,
+        "true",
+        "null",
+        r#"{"a":"b"}"#,
+        "{}",
+        "[1]",
+        r#""a\"b""#,
+        r#""tab	""#,
+        "01",
+    ]);
+    prop::collection::vec((key, val, prop::sample::select(vec!["", " "])), 0..8).prop_map(|kv| {
+        let body: Vec<String> = kv
+            .iter()
+            .map(|(k, v, sp)| format!("\"{k}\":{sp}{v}"))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(0x5ca7), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_scanner_agrees_with_serde(line in line_strategy()) {
+        static SES: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+        let m = SES.get_or_init(ses);
+        let fast = tariff::trace::parse_line_with(m, &line, 1, true);
+        let slow = tariff::trace::parse_line_with(m, &line, 1, false);
+        prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+    }
+}
