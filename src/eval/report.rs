@@ -359,12 +359,9 @@ impl Report {
         for a in &self.accounts {
             let _ = writeln!(o, "\naccount {} ({})", a.account, a.currency);
             let _ = writeln!(o, "  charges");
-            let mut groups: Vec<Option<String>> = Vec::new();
-            for c in &a.charges {
-                if !groups.contains(&c.bill) {
-                    groups.push(c.bill.clone());
-                }
-            }
+            // Charges not on a bill first (purchases, usage not yet billed), then bill by bill.
+            let mut groups: Vec<Option<String>> = vec![None];
+            groups.extend(a.bills.iter().map(|b| Some(b.id.clone())));
             for g in &groups {
                 let head = match g {
                     Some(id) => {
@@ -384,6 +381,9 @@ impl Report {
                     }
                     None => "not on a bill (purchases, and usage not yet billed)".to_string(),
                 };
+                if !a.charges.iter().any(|c| &c.bill == g) {
+                    continue;
+                }
                 let _ = writeln!(o, "    {head}");
                 for c in a.charges.iter().filter(|c| &c.bill == g) {
                     let up = c
