@@ -71,3 +71,17 @@ fn same_input_same_bytes() {
         .to_json();
     assert_eq!(a, b);
 }
+
+/// The README's worked example prints what the README says it prints.
+#[test]
+fn readme_example_is_current() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let marker = "`tariff eval rules/tencent-ses.tariff traces/example.jsonl` prints:\n\n```\n";
+    let start = readme.find(marker).expect("the README shows the example") + marker.len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let text = std::fs::read_to_string("rules/tencent-ses.tariff").unwrap();
+    let m = common::model(&text, "rules/tencent-ses.tariff");
+    let trace = std::fs::read_to_string("traces/example.jsonl").unwrap();
+    let report = common::eval(&m, &trace, Options::default()).unwrap();
+    assert_eq!(shown.trim_end(), report.to_table().trim_end());
+}
