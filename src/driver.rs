@@ -41,6 +41,17 @@ pub struct Run<'m> {
     after_until: u64,
     latest: Option<Instant>,
     last: Option<usize>,
+    first_line: Vec<u64>,
+}
+
+/// What a run produced before its accounts are brought to `until` and reported; parts of
+/// runs over disjoint sets of accounts merge into one report.
+pub struct Parts {
+    accounts: Vec<Account>,
+    first_line: Vec<u64>,
+    invalid: Vec<InvalidOut>,
+    after_until: u64,
+    latest: Option<Instant>,
 }
 
 impl<'m> Run<'m> {
@@ -55,6 +66,7 @@ impl<'m> Run<'m> {
             after_until: 0,
             latest: None,
             last: None,
+            first_line: Vec::new(),
         }
     }
 
@@ -102,6 +114,7 @@ impl<'m> Run<'m> {
                     acc.open_balance(o);
                 }
                 self.accounts.push(acc);
+                self.first_line.push(ev.line);
                 self.index
                     .insert(account.to_string(), self.accounts.len() - 1);
                 self.accounts.len() - 1
@@ -132,25 +145,54 @@ impl<'m> Run<'m> {
     }
 
     /// Fires what is due up to `until` and reports.
-    pub fn finish(mut self) -> Result<Report, Stop> {
-        let until = self.opts.until.or(self.latest);
-        if let Some(u) = until {
-            for a in &mut self.accounts {
-                a.advance(self.m, u).map_err(Stop::Eval)?;
-            }
-        }
-        Ok(Report {
-            product: self.m.product.clone(),
-            rules: self.m.file.clone(),
-            until: until.map(|u| self.m.zone.format(u)),
-            accounts: self.accounts.iter().map(|a| a.report(self.m)).collect(),
+    pub fn finish(self) -> Result<Report, Stop> {
+        let (m, opts) = (self.m, self.opts.clone());
+        assemble(m, &opts, vec![self.into_parts()])
+    }
+
+    /// What the run produced so far.
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            accounts: self.accounts,
+            first_line: self.first_line,
             invalid: self.invalid,
             after_until: self.after_until,
-        })
+            latest: self.latest,
+        }
     }
 
     /// The accounts evaluated so far (for tests and hosts).
     pub fn accounts(&self) -> &[Account] {
         &self.accounts
     }
+}
+
+/// Merges the parts of runs over disjoint accounts: every account brought to `until` (default:
+/// the latest event time of all), accounts in order of first appearance, bad lines in order.
+pub fn assemble(m: &Model, opts: &Options, parts: Vec<Parts>) -> Result<Report, Stop> {
+    let latest = parts.iter().filter_map(|p| p.latest).max();
+    let until = opts.until.or(latest);
+    let mut accounts: Vec<(u64, Account)> = Vec::new();
+    let mut invalid = Vec::new();
+    let mut after_until = 0;
+    for p in parts {
+        accounts.extend(p.first_line.into_iter().zip(p.accounts));
+        invalid.extend(p.invalid);
+        after_until += p.after_until;
+    }
+    accounts.sort_by_key(|(line, _)| *line);
+    invalid.sort_by_key(|i| i.line);
+    if let Some(u) = until {
+        for (_, a) in &mut accounts {
+            a.advance(m, u).map_err(Stop::Eval)?;
+        }
+    }
+    Ok(Report {
+        product: m.product.clone(),
+        rules: m.file.clone(),
+        until: until.map(|u| m.zone.format(u)),
+        accounts: accounts.iter().map(|(_, a)| a.report(m)).collect(),
+        invalid,
+        after_until,
+    })
 }

@@ -1,6 +1,6 @@
 //! `tariff eval` and `tariff test`: reading files and printing reports.
 
-use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use crate::check::CheckOptions;
 use crate::cli::{check_text, collect_rule_files, read_text};
 use crate::diag::{Diag, Report as DiagReport, Severity};
-use crate::driver::{Options, Run, Stop};
+use crate::driver::{Options, Stop};
 use crate::model::{Model, compile};
 
 /// Arguments of `tariff eval`.
@@ -32,6 +32,9 @@ pub struct EvalArgs {
     /// List bad lines under `invalid` and evaluate the rest.
     #[arg(long)]
     pub keep_going: bool,
+    /// Worker threads (default: all cores); accounts are spread over them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
 }
 
 /// Report formats.
@@ -125,46 +128,24 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let Some(model) = load_model(&args.rules) else {
         return ExitCode::from(1);
     };
-    let mut run = Run::new(
-        &model,
-        Options {
-            until,
-            opening,
-            keep_going: args.keep_going,
-        },
-    );
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, input);
-    let mut buf = Vec::with_capacity(256);
-    let mut line = 0u64;
+    let opts = Options {
+        until,
+        opening,
+        keep_going: args.keep_going,
+    };
     let trace_name = if args.trace == "-" {
         "<stdin>".to_string()
     } else {
         args.trace.clone()
     };
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("error: cannot read `{trace_name}`: {e}");
-                return ExitCode::from(1);
-            }
-        }
-        line += 1;
-        let r = match std::str::from_utf8(&buf) {
-            Ok(text) => run.line(text.trim_end_matches(['\n', '\r']), line),
-            Err(_) => run.not_text(line),
-        };
-        if let Err(stop) = r {
-            report_stop(&stop, &trace_name, &buf);
-            return ExitCode::from(1);
-        }
-    }
-    let report = match run.finish() {
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let report = match crate::parallel::eval_stream(&model, &opts, input, jobs) {
         Ok(r) => r,
-        Err(stop) => {
-            report_stop(&stop, &trace_name, &[]);
+        Err(f) => {
+            report_stop(&f.stop, &trace_name, &f.text);
             return ExitCode::from(1);
         }
     };

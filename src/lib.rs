@@ -15,6 +15,7 @@ pub use syntax::parse_file;
 pub mod eval;
 pub mod examples;
 pub mod model;
+pub mod parallel;
 mod scan;
 pub mod time;
 pub mod trace;

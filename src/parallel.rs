@@ -1,0 +1,307 @@
+//! Evaluating a trace stream on several threads: one reader hands out blocks of lines, and
+//! each worker evaluates the accounts it owns (by a hash of the account name), so an
+//! account's events stay in order on one thread. The merged report does not depend on the
+//! number of threads.
+
+use std::hash::{Hash, Hasher};
+use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::Instant as Clock;
+
+use crate::driver::{Options, Parts, Run, Stop, assemble};
+use crate::eval::report::Report;
+use crate::model::Model;
+
+/// Why a stream evaluation failed: the stop, and the offending line's text when there is one.
+#[derive(Debug)]
+pub struct Failure {
+    /// What stopped it.
+    pub stop: Stop,
+    /// The line's text (empty when not about a line).
+    pub text: Vec<u8>,
+}
+
+/// A block of whole lines, and the number of the first.
+struct Block {
+    data: Vec<u8>,
+    first_line: u64,
+}
+
+const BLOCK: usize = 1 << 20;
+
+/// Evaluates a JSON Lines stream with `jobs` workers.
+pub fn eval_stream(
+    m: &Model,
+    opts: &Options,
+    mut input: impl Read,
+    jobs: usize,
+) -> Result<Report, Failure> {
+    let jobs = jobs.max(1);
+    let progress = std::io::stderr().is_terminal();
+    let (parts, failure) = std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for me in 0..jobs {
+            let (tx, rx) = sync_channel::<Arc<Block>>(4);
+            senders.push(tx);
+            let o = opts.clone();
+            handles.push(scope.spawn(move || worker(m, o, rx, me, jobs)));
+        }
+        let read = read_blocks(
+            &mut input,
+            |b| {
+                let b = Arc::new(b);
+                senders.iter().all(|tx| tx.send(Arc::clone(&b)).is_ok())
+            },
+            progress,
+        );
+        drop(senders);
+        let mut parts = Vec::new();
+        let mut failure: Option<Failure> = read.err();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(p)) => parts.push(p),
+                Ok(Err(f)) => {
+                    // The earliest bad line wins, as in a sequential run.
+                    let earlier = match (&failure, &f.stop) {
+                        (None, _) => true,
+                        (
+                            Some(Failure {
+                                stop: Stop::Line(a, _),
+                                ..
+                            }),
+                            Stop::Line(b, _),
+                        ) => b < a,
+                        (
+                            Some(Failure {
+                                stop: Stop::Eval(a),
+                                ..
+                            }),
+                            Stop::Eval(b),
+                        ) => b.line < a.line,
+                        (
+                            Some(Failure {
+                                stop: Stop::Eval(a),
+                                ..
+                            }),
+                            Stop::Line(b, _),
+                        ) => Some(*b) < a.line,
+                        (
+                            Some(Failure {
+                                stop: Stop::Line(a, _),
+                                ..
+                            }),
+                            Stop::Eval(b),
+                        ) => b.line.is_some_and(|l| l < *a),
+                    };
+                    if earlier {
+                        failure = Some(f);
+                    }
+                }
+                Err(_) => {
+                    failure.get_or_insert(Failure {
+                        stop: Stop::Eval(crate::eval::EvalError::new("a worker thread failed")),
+                        text: Vec::new(),
+                    });
+                }
+            }
+        }
+        (parts, failure)
+    });
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    assemble(m, opts, parts).map_err(|stop| Failure {
+        stop,
+        text: Vec::new(),
+    })
+}
+
+fn worker(
+    m: &Model,
+    opts: Options,
+    rx: Receiver<Arc<Block>>,
+    me: usize,
+    jobs: usize,
+) -> Result<Parts, Failure> {
+    let mut run = Run::new(m, opts);
+    for block in rx {
+        for (line_no, raw) in (block.first_line..).zip(block.data.split(|&b| b == b'\n')) {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if jobs == 1 || route(raw) % jobs as u64 == me as u64 {
+                let r = match std::str::from_utf8(raw) {
+                    Ok(text) => run.line(text, line_no),
+                    Err(_) => run.not_text(line_no),
+                };
+                if let Err(stop) = r {
+                    return Err(Failure {
+                        stop,
+                        text: raw.to_vec(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(run.into_parts())
+}
+
+/// Reads whole lines in blocks; `emit` returns `false` when the workers are gone.
+fn read_blocks(
+    input: &mut impl Read,
+    mut emit: impl FnMut(Block) -> bool,
+    progress: bool,
+) -> Result<(), Failure> {
+    let started = Clock::now();
+    let mut last_report = Clock::now();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut next_line = 1u64;
+    let mut lines_read = 0u64;
+    loop {
+        let mut buf = std::mem::take(&mut carry);
+        let filled = buf.len();
+        buf.resize(filled + BLOCK, 0);
+        let n = loop {
+            match input.read(&mut buf[filled..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let msg = format!("cannot read the trace: {e}");
+                    return Err(Failure {
+                        stop: Stop::Eval(crate::eval::EvalError::new(msg)),
+                        text: Vec::new(),
+                    });
+                }
+            }
+        };
+        buf.truncate(filled + n);
+        if n == 0 {
+            if !buf.is_empty() {
+                emit(Block {
+                    data: buf,
+                    first_line: next_line,
+                });
+            }
+            break;
+        }
+        // Hand over whole lines; keep the unfinished last one for the next read.
+        let Some(cut) = memchr::memrchr(b'\n', &buf) else {
+            carry = buf;
+            continue;
+        };
+        carry = buf[cut + 1..].to_vec();
+        buf.truncate(cut);
+        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64 + 1;
+        if !emit(Block {
+            data: buf,
+            first_line: next_line,
+        }) {
+            break;
+        }
+        next_line += lines;
+        lines_read += lines;
+        if progress && last_report.elapsed().as_millis() >= 500 {
+            last_report = Clock::now();
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\r{lines_read} events read, {:.0} events/s",
+                lines_read as f64 / secs
+            );
+        }
+    }
+    if progress && lines_read > 0 {
+        eprint!("\r\x1b[2K");
+    }
+    Ok(())
+}
+
+/// Which worker owns a line: a hash of its top-level `account` (default `"default"`).
+fn route(line: &[u8]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    match account_of(line) {
+        Some(a) => a.hash(&mut h),
+        None => "default".hash(&mut h),
+    }
+    h.finish()
+}
+
+/// The value of the top-level `"account"` key, if it is a string (escapes decoded).
+fn account_of(line: &[u8]) -> Option<String> {
+    let mut depth = 0i32;
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            b'"' => {
+                let end = string_end(line, i)?;
+                if depth == 1 && &line[i..=end] == b"\"account\"" {
+                    let mut j = end + 1;
+                    while j < line.len() && line[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    if line.get(j) != Some(&b':') {
+                        i = end + 1;
+                        continue;
+                    }
+                    j += 1;
+                    while j < line.len() && line[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    if line.get(j) != Some(&b'"') {
+                        return None;
+                    }
+                    let vend = string_end(line, j)?;
+                    let raw = &line[j..=vend];
+                    return if raw.contains(&b'\\') {
+                        serde_json::from_slice::<String>(raw).ok()
+                    } else {
+                        std::str::from_utf8(&raw[1..raw.len() - 1])
+                            .ok()
+                            .map(str::to_string)
+                    };
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the quote that closes the string opening at `start`.
+fn string_end(line: &[u8], start: usize) -> Option<usize> {
+    let mut j = start + 1;
+    while j < line.len() {
+        match line[j] {
+            b'\\' => j += 2,
+            b'"' => return Some(j),
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_top_level_account() {
+        assert_eq!(
+            account_of(br#"{"at":"x","account":"a1"}"#).as_deref(),
+            Some("a1")
+        );
+        assert_eq!(
+            account_of(br#"{"dims":{"account":"no"},"account" : "yes"}"#).as_deref(),
+            Some("yes")
+        );
+        assert_eq!(
+            account_of(br#"{"x":"\"account\":\"no\"","account":"a\u0041"}"#).as_deref(),
+            Some("aA")
+        );
+        assert_eq!(account_of(br#"{"type":"usage"}"#), None);
+        assert_eq!(account_of(b"not json"), None);
+    }
+}
