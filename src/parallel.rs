@@ -127,7 +127,11 @@ fn worker(
 ) -> Result<Parts, Failure> {
     let mut run = Run::new(m, opts);
     for block in rx {
-        for (line_no, raw) in (block.first_line..).zip(block.data.split(|&b| b == b'\n')) {
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', &block.data).chain(std::iter::once(block.data.len()));
+        for (line_no, end) in (block.first_line..).zip(ends) {
+            let raw = &block.data[start..end];
+            start = end + 1;
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             if jobs == 1 || route(raw) % jobs as u64 == me as u64 {
                 let r = match std::str::from_utf8(raw) {

@@ -84,10 +84,10 @@ impl Account {
             };
             self.roll(m, li, at, l.per, true)?;
             let avail = amount.sub(self.limits[li].used)?.max(Decimal::ZERO);
-            let allowed = if l.partial {
-                accepted.min(avail)
-            } else if accepted <= avail {
+            let allowed = if accepted <= avail {
                 accepted
+            } else if l.partial {
+                avail
             } else {
                 Decimal::ZERO
             };
@@ -180,9 +180,16 @@ impl Account {
         }
         let refused = q.sub(taken)?;
         let st = &mut self.stats;
-        st.accepted = st.accepted.add(taken)?;
-        st.refused = st.refused.add(refused)?;
-        st.drawn = st.drawn.add(served)?;
+        // Zeros are common (nothing refused, nothing drawn): skip them.
+        if !taken.is_zero() {
+            st.accepted = st.accepted.add(taken)?;
+        }
+        if !refused.is_zero() {
+            st.refused = st.refused.add(refused)?;
+        }
+        if !served.is_zero() {
+            st.drawn = st.drawn.add(served)?;
+        }
         if m.meters[meter].distinct
             && unpriced.is_zero()
             && payg > Decimal::ZERO
@@ -193,7 +200,9 @@ impl Account {
         {
             st.counted = st.counted.add(payg)?;
         } else {
-            st.payg = st.payg.add(payg.sub(unpriced)?)?;
+            if !payg.is_zero() {
+                st.payg = st.payg.add(payg.sub(unpriced)?)?;
+            }
         }
         if refused > Decimal::ZERO {
             let (reason, rule) = match (cut, refused_reason) {
@@ -238,7 +247,8 @@ impl Account {
                     (sub.expires.unwrap_or(Instant::MAX), sub.effective, sub.seq)
                 });
             let Some(s) = best else { break };
-            let mut take = need.min(self.subjects[s].remaining);
+            let rem = self.subjects[s].remaining;
+            let mut take = if need < rem { need } else { rem };
             // A total-remaining trigger fires at the moment its threshold is crossed.
             let crossing = if m.has_total_watches {
                 self.crossing(m, s, take)?
