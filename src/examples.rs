@@ -95,6 +95,7 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
                             subject: Some(format!("{}{n}", prefix.node)),
                         };
                         out.push(Event {
+                            id: None,
                             line: i as u64 + 1,
                             at,
                             kind,
@@ -166,6 +167,7 @@ pub fn example_events(m: &Model, ex: &Example) -> Result<Vec<Event>, String> {
             }
         };
         out.push(Event {
+            id: None,
             line: i as u64 + 1,
             at,
             kind,

@@ -18,6 +18,7 @@ pub(crate) struct Flat<'a> {
     pub periods: Option<&'a str>,
     pub amount: Option<&'a str>,
     pub value: Option<&'a str>,
+    pub id: Option<&'a str>,
     /// The inside of the `dims` object.
     pub dims: Option<&'a str>,
     /// Set when a field was given the JSON `null` (serde reads it as absent, except `value`).
@@ -232,6 +233,7 @@ pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
                     8 => f.periods = (v != "null").then_some(v),
                     9 => f.amount = (v != "null").then_some(v),
                     10 => f.value = Some(v),
+                    12 => f.id = (v != "null").then_some(v),
                     _ => {}
                 }
             }

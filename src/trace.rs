@@ -56,6 +56,8 @@ struct Raw<'a> {
     #[serde(borrow)]
     account: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
     meter: Option<Cow<'a, str>>,
     #[serde(borrow)]
     quantity: Option<&'a RawValue>,
@@ -93,6 +95,7 @@ struct Fields<'a> {
     periods: Option<&'a str>,
     amount: Option<&'a str>,
     value: Option<&'a str>,
+    id: Option<&'a str>,
     dims: Dims<'a>,
 }
 
@@ -117,6 +120,7 @@ impl<'a> Fields<'a> {
                 periods: f.periods,
                 amount: f.amount,
                 value: f.value,
+                id: f.id,
                 dims: Dims::Flat(f.dims),
             });
         }
@@ -133,6 +137,7 @@ impl<'a> Fields<'a> {
             periods: raw.periods.map(RawValue::get),
             amount: raw.amount.map(RawValue::get),
             value: raw.value.map(RawValue::get),
+            id: raw.id.map(RawValue::get).filter(|v| *v != "null"),
             dims: Dims::Map(raw.dims),
         })
     }
@@ -371,9 +376,10 @@ pub fn parse_line_with<'a>(
             ));
         }
     };
+    let id = raw.id.map(event_id);
     Ok(Some(Parsed {
         account,
-        event: Event { line, at, kind },
+        event: Event { line, at, id, kind },
     }))
 }
 
@@ -612,6 +618,15 @@ fn json_error(text: &str, e: &serde_json::Error) -> LineError {
     LineError {
         field: None,
         message: format!("not a JSON object: {msg}"),
+    }
+}
+
+/// An event id as text: a string's content, or a number as written.
+fn event_id(raw: &str) -> String {
+    match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => inner.to_string(),
+        Some(_) => serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string()),
+        None => raw.to_string(),
     }
 }
 

@@ -66,6 +66,7 @@ impl Account {
                 .collect(),
             armed: vec![false; m.alerts.len()],
             stats: Stats::default(),
+            cur_id: None,
             next_due: None,
         }
     }
@@ -82,6 +83,7 @@ impl Account {
             self.start(m, ev.at).map_err(|e| e.at_line(ev.line))?;
         }
         self.last_at = Some(ev.at);
+        self.cur_id.clone_from(&ev.id);
         let r = match &ev.kind {
             EventKind::Usage {
                 meter,
@@ -131,6 +133,7 @@ impl Account {
             from: None,
             to,
             rule,
+            id: self.cur_id.clone(),
         });
         for (i, it) in m.items.iter().enumerate() {
             if matches!(it.kind, ItemKind::FreeTier) {
@@ -215,6 +218,7 @@ impl Account {
             from: None,
             to,
             rule,
+            id: self.cur_id.clone(),
         });
         if self.state(m, s).is_some_and(|st| st.refuses) {
             self.refusing += 1;
@@ -303,6 +307,7 @@ impl Account {
                     from: Some(from_name),
                     to: to_name.clone(),
                     rule: rule.clone(),
+                    id: self.cur_id.clone(),
                 });
                 if drops {
                     self.subjects[s].remaining = Decimal::ZERO;
@@ -396,6 +401,7 @@ impl Account {
             quantity,
             reason: reason.to_string(),
             rule,
+            id: self.cur_id.clone(),
         });
     }
 
@@ -406,6 +412,7 @@ impl Account {
             kind: a.name.clone(),
             message,
             rule: a.rule.to_string(),
+            id: self.cur_id.clone(),
         });
     }
 

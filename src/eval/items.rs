@@ -200,6 +200,7 @@ impl Account {
             amount,
             bill: None,
             rule: rule.to_string(),
+            id: self.cur_id.clone(),
             price: None,
         });
     }

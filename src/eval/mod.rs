@@ -28,6 +28,8 @@ pub struct Event {
     pub line: u64,
     /// When.
     pub at: Instant,
+    /// The trace's event id, echoed in what the event causes.
+    pub id: Option<String>,
     /// What.
     pub kind: EventKind,
 }

@@ -68,6 +68,9 @@ pub struct ChargeOut {
     pub bill: Option<String>,
     /// Rule.
     pub rule: String,
+    /// The trace id of the event that caused it, when the trace gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// A bill.
@@ -100,6 +103,9 @@ pub struct TransOut {
     pub to: String,
     /// Rule.
     pub rule: String,
+    /// The trace id of the event that caused it, when the trace gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// An alert.
@@ -115,6 +121,9 @@ pub struct AlertOut {
     pub message: String,
     /// Rule.
     pub rule: String,
+    /// The trace id of the event that caused it, when the trace gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// A rejection.
@@ -134,6 +143,9 @@ pub struct RejectOut {
     pub reason: String,
     /// Rule.
     pub rule: Option<String>,
+    /// The trace id of the event that caused it, when the trace gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// Totals.
@@ -217,6 +229,7 @@ impl Account {
                     amount: dec(c.amount),
                     bill: c.bill.map(bill_id),
                     rule: c.rule.clone(),
+                    id: c.id.clone(),
                 }
             })
             .collect();
@@ -242,6 +255,7 @@ impl Account {
                 from: r.from.clone(),
                 to: r.to.clone(),
                 rule: r.rule.clone(),
+                id: r.id.clone(),
             })
             .collect();
         let alerts = self
@@ -253,6 +267,7 @@ impl Account {
                 kind: a.kind.clone(),
                 message: a.message.clone(),
                 rule: a.rule.clone(),
+                id: a.id.clone(),
             })
             .collect();
         let rejections = self
@@ -266,6 +281,7 @@ impl Account {
                 quantity: dec(r.quantity),
                 reason: r.reason.clone(),
                 rule: r.rule.clone(),
+                id: r.id.clone(),
             })
             .collect();
         let s = self.sums();

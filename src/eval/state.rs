@@ -89,6 +89,9 @@ pub struct Charge {
     pub bill: Option<usize>,
     /// `FILE:LINE`.
     pub rule: String,
+    /// The id of the event that caused it.
+    #[serde(default)]
+    pub id: Option<String>,
     /// Merge key for pay-as-you-go lines (price index).
     #[serde(skip)]
     pub price: Option<usize>,
@@ -122,6 +125,9 @@ pub struct TransRec {
     pub to: String,
     /// `FILE:LINE`.
     pub rule: String,
+    /// The id of the event that caused it.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// An alert.
@@ -137,6 +143,9 @@ pub struct AlertRec {
     pub message: String,
     /// `FILE:LINE`.
     pub rule: String,
+    /// The id of the event that caused it.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// Something refused.
@@ -156,6 +165,9 @@ pub struct Rejection {
     pub reason: String,
     /// `FILE:LINE` of the rule that refused it.
     pub rule: Option<String>,
+    /// The id of the event refused.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// The open usage cycle.
@@ -218,6 +230,9 @@ pub struct Account {
     pub armed: Vec<bool>,
     /// Quantities seen, for invariants.
     pub stats: Stats,
+    /// The id of the event being applied.
+    #[serde(skip)]
+    pub cur_id: Option<String>,
     /// Cached time of the next timer; `None` when it must be recomputed.
     #[serde(skip)]
     pub next_due: Option<Option<Instant>>,

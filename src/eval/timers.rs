@@ -289,6 +289,7 @@ impl Account {
                 amount,
                 bill: None,
                 rule: m.items[item].rule.to_string(),
+                id: None,
                 price: None,
             });
             lines.push(self.charges.len() - 1);
@@ -337,6 +338,7 @@ impl Account {
                     kind: Kind::Rounding,
                     quantity: Decimal::ONE,
                     unit_price: None,
+                    id: None,
                     amount: diff,
                     bill: Some(bill),
                     rule: rule.to_string(),

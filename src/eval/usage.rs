@@ -625,6 +625,7 @@ impl Account {
                     amount,
                     bill: None,
                     rule: p.rule.to_string(),
+                    id: None,
                     price: Some(pi),
                 });
                 let ix = self.charges.len() - 1;
