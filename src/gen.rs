@@ -192,6 +192,8 @@ struct ParamPlan {
     items: Vec<usize>,
     /// A base for numeric values without a default.
     base: Decimal,
+    /// A limit reads it: accounts raise limits (or go back to the default), rarely lower them.
+    raises: bool,
 }
 
 struct Acct {
@@ -211,6 +213,8 @@ struct Acct {
     /// Last resource switch and last occasional purchase.
     last_switch: i64,
     last_buy: i64,
+    /// Last `set`: people change settings now and then, not every second.
+    last_set: i64,
     renews_on_time: bool,
     late_by: i64,
     params: Vec<PVal>,
@@ -389,6 +393,7 @@ impl Gen {
                     enabled: vec![0; items.len()],
                     last_switch: i64::MIN / 2,
                     last_buy: i64::MIN / 2,
+                    last_set: i64::MIN / 2,
                     renews_on_time: rng.random::<f64>() < 0.85,
                     late_by: rng.random_range(1..=20) * DAY,
                     params: m.params.iter().map(|p| p.default.clone()).collect(),
@@ -508,7 +513,7 @@ impl Gen {
         if acct.tracked && acct.balance < acct.target / 3 {
             c.push((6.0, Act::Topup(acct.target - acct.balance)));
         }
-        if !self.params.is_empty() {
+        if !self.params.is_empty() && t - acct.last_set >= 6 * 3600 {
             let p = self.rng.random_range(0..self.params.len());
             c.push((2.0, Act::Set(p)));
         }
@@ -718,7 +723,10 @@ impl Gen {
                         .saturating_sub(self.items[ii].price.saturating_mul(i64::from(qty)));
                 }
             }
-            Act::Set(p) => self.set(a, p),
+            Act::Set(p) => {
+                self.accounts[a].last_set = t;
+                self.set(a, p);
+            }
         }
         self.buf.extend_from_slice(b"}\n");
     }
@@ -762,11 +770,12 @@ impl Gen {
         // Lognormal with mean 1 (sigma 1): mostly small, a long tail of big batches.
         let (u1, u2): (f64, f64) = (self.rng.random(), self.rng.random());
         let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-        let x = (z - 0.5).exp().min(200.0);
+        let x = (z - 0.5).exp().min(50.0);
+        // Quiet accounts (under 10 events a day) are small customers: they use less.
         let mean = if mp.distinct {
             1.0
         } else {
-            mp.daily / acct.per_day
+            mp.daily / acct.per_day.max(10.0)
         };
         let q = mean * x;
         let units = if mp.fractional {
@@ -835,7 +844,11 @@ impl Gen {
         self.buf.extend_from_slice(b",\"value\":");
         let current = &self.accounts[a].params[p];
         let unset_ok = pp.default == PVal::Unset;
-        let factors = [50i64, 75, 80, 120, 150, 200];
+        let factors: &[i64] = if pp.raises {
+            &[100, 120, 150, 200, 300]
+        } else {
+            &[50, 75, 80, 120, 150, 200]
+        };
         let factor = Decimal::new(factors[self.rng.random_range(0..factors.len())], 2);
         let value = match pp.ty {
             _ if unset_ok && *current != PVal::Unset && self.rng.random::<f64>() < 0.2 => {
@@ -1068,7 +1081,8 @@ fn plan_params(m: &Model, items: &[ItemPlan]) -> Vec<ParamPlan> {
     let base = Decimal::from((base / 10.0).round().max(100.0) as i64);
     m.params
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(pi, p)| {
             let same: Vec<usize> = match p.default {
                 PVal::Item(d) => (0..items.len())
                     .filter(|&i| {
@@ -1086,6 +1100,10 @@ fn plan_params(m: &Model, items: &[ItemPlan]) -> Vec<ParamPlan> {
                 default: p.default.clone(),
                 items: same,
                 base,
+                raises: m
+                    .limits
+                    .iter()
+                    .any(|l| matches!(l.amount, Val::Param(q) if q == pi)),
             }
         })
         .collect()
