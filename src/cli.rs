@@ -48,6 +48,8 @@ enum Command {
     },
     /// Evaluate a product's rules over a usage trace.
     Eval(crate::evalcmd::EvalArgs),
+    /// Write a realistic trace for a rule file (JSON Lines on standard output).
+    Gen(crate::r#gen::GenArgs),
     /// Run the examples written in rule files.
     Test {
         /// Rule files or directories.
@@ -91,6 +93,7 @@ pub fn main() -> ExitCode {
         } => run_check(&paths, format, deny.is_some(), &sources, assumptions),
         Command::Fmt { paths, check } => run_fmt(&paths, check),
         Command::Eval(args) => crate::evalcmd::run(args),
+        Command::Gen(args) => crate::r#gen::run(args),
         Command::Test { paths } => crate::evalcmd::run_tests(&paths),
     }
 }

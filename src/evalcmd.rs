@@ -35,6 +35,9 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores); accounts are spread over them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
+    /// Only read and parse every line into events (a benchmark floor); print the count.
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
 }
 
 /// Report formats.
@@ -128,6 +131,9 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let Some(model) = load_model(&args.rules) else {
         return ExitCode::from(1);
     };
+    if args.parse_only {
+        return parse_only(&model, input);
+    }
     let opts = Options {
         until,
         opening,
@@ -164,6 +170,20 @@ pub fn run(args: EvalArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// Reads and parses every line, nothing else: how fast evaluation could possibly be.
+fn parse_only(model: &Model, input: Box<dyn Read>) -> ExitCode {
+    match crate::parallel::parse_stream(model, input) {
+        Ok((events, bad)) => {
+            eprintln!("parsed {events} event(s), {bad} bad line(s)");
+            ExitCode::SUCCESS
+        }
+        Err(f) => {
+            report_stop(&f.stop, "<trace>", &f.text);
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Prints why a run stopped, as a diagnostic on the offending line.

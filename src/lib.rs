@@ -9,6 +9,7 @@ pub mod diag;
 pub mod driver;
 mod evalcmd;
 pub mod fmt;
+pub mod r#gen;
 pub mod syntax;
 
 pub use syntax::parse_file;

@@ -118,6 +118,43 @@ pub fn eval_stream(
     })
 }
 
+/// Reads and parses every line on one worker thread, as [`eval_stream`] does, and evaluates
+/// nothing: the floor that evaluation is measured against. Returns (events, bad lines).
+pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failure> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Arc<Block>>(4);
+        let handle = scope.spawn(move || {
+            let (mut events, mut bad) = (0u64, 0u64);
+            for block in rx {
+                let mut start = 0;
+                let ends = memchr::memchr_iter(b'\n', &block.data)
+                    .chain(std::iter::once(block.data.len()));
+                for (line_no, end) in (block.first_line..).zip(ends) {
+                    let raw = &block.data[start..end];
+                    start = end + 1;
+                    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                    match std::str::from_utf8(raw).map(|t| crate::trace::parse_line(m, t, line_no))
+                    {
+                        Ok(Ok(Some(p))) => {
+                            events += 1;
+                            std::hint::black_box(p);
+                        }
+                        Ok(Ok(None)) => {}
+                        _ => bad += 1,
+                    }
+                }
+            }
+            (events, bad)
+        });
+        read_blocks(&mut input, |b| tx.send(Arc::new(b)).is_ok(), false)?;
+        drop(tx);
+        handle.join().map_err(|_| Failure {
+            stop: Stop::Eval(crate::eval::EvalError::new("the parser thread failed")),
+            text: Vec::new(),
+        })
+    })
+}
+
 fn worker(
     m: &Model,
     opts: Options,

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end throughput of `tariff eval` on generated traces, against the parse-only floor,
+# with peak memory; and the time `tariff check` takes over 1,000 rule files.
+#
+#   scripts/bench.sh                 # 1M and 10M events (about 3 to 5 minutes)
+#   EVENTS=1000000 scripts/bench.sh  # the large runs at 1M, the small ones at 100k
+#
+# Needs nothing beyond cargo and coreutils; uses /usr/bin/time -v for peak memory when it is
+# there, else polls VmHWM in /proc.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+EVENTS=${EVENTS:-10000000}
+SMALL=$((EVENTS / 10))
+ACCOUNTS=${ACCOUNTS:-1000}
+RULES=rules/tencent-ses.tariff
+SEED=${SEED:-1}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tariff-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+echo "building the release binary..." >&2
+cargo build --release --quiet
+BIN="$ROOT/target/release/tariff"
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "inf" }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# measure OUT_FILE CMD...: runs CMD with stdout to /dev/null and stderr to OUT_FILE.err;
+# sets WALL (seconds) and RSS (peak resident KiB).
+measure() {
+  local out=$1
+  shift
+  local t0 t1
+  if [ -x /usr/bin/time ]; then
+    t0=$(now)
+    /usr/bin/time -v -o "$out.time" "$@" >/dev/null 2>"$out.err"
+    t1=$(now)
+    RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out.time")
+  else
+    t0=$(now)
+    "$@" >/dev/null 2>"$out.err" &
+    local pid=$! peak=0 hwm
+    while kill -0 "$pid" 2>/dev/null; do
+      hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+      if [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ]; then peak=$hwm; fi
+      sleep 0.05
+    done
+    wait "$pid"
+    t1=$(now)
+    RSS=$peak
+  fi
+  WALL=$(secs "$t0" "$t1")
+}
+
+ROWS=()
+
+# bench NAME EVENTS ACCOUNTS
+bench() {
+  local name=$1 n=$2 accounts=$3
+  local trace="$WORK/$name.jsonl"
+  local t0 t1
+  echo "generating $name: $n events, $accounts account(s)..." >&2
+  t0=$(now)
+  "$BIN" gen "$RULES" --events "$n" --accounts "$accounts" --seed "$SEED" >"$trace"
+  t1=$(now)
+  local gen_s
+  gen_s=$(secs "$t0" "$t1")
+  echo "  parse only..." >&2
+  measure "$WORK/$name.parse" "$BIN" eval "$RULES" "$trace" --parse-only
+  local parse_s=$WALL parse_rss=$RSS
+  echo "  eval --format json..." >&2
+  measure "$WORK/$name.eval" "$BIN" eval "$RULES" "$trace" --format json
+  local eval_s=$WALL eval_rss=$RSS
+  if grep -q 'invalid line' "$WORK/$name.eval.err"; then
+    echo "  warning: $(cat "$WORK/$name.eval.err")" >&2
+  fi
+  local er pr
+  er=$(rate "$n" "$eval_s")
+  pr=$(rate "$n" "$parse_s")
+  ROWS+=("$(printf '%-22s %11s %8s %8s %12s %12s %7s %10s %10s' \
+    "$name" "$n" "$gen_s" "$eval_s" "$er" "$pr" \
+    "$(awk -v e="$er" -v p="$pr" 'BEGIN { printf "%.2f", e / p }')" \
+    "$((eval_rss / 1024))" "$((parse_rss / 1024))")")
+  rm -f "$trace"
+}
+
+bench "ses-1acct-small" "$SMALL" 1
+bench "ses-1acct-large" "$EVENTS" 1
+bench "ses-${ACCOUNTS}acct-large" "$EVENTS" "$ACCOUNTS"
+
+# tariff check over 1,000 rule files: the four shipped ones, 250 times each.
+echo "checking 1,000 rule files..." >&2
+CHECKDIR="$WORK/rules"
+mkdir -p "$CHECKDIR"
+for i in $(seq 1 250); do
+  for f in rules/*.tariff; do
+    cp "$f" "$CHECKDIR/$(basename "$f" .tariff)-$i.tariff"
+  done
+done
+SOURCES=()
+if [ -d ../shared/seeds ]; then
+  SOURCES=(--sources ../shared/seeds)
+fi
+NFILES=$(find "$CHECKDIR" -name '*.tariff' | wc -l)
+t0=$(now)
+set +e
+"$BIN" check "$CHECKDIR" ${SOURCES[@]+"${SOURCES[@]}"} >/dev/null 2>"$WORK/check.err"
+CHECK_RC=$?
+set -e
+t1=$(now)
+CHECK_S=$(secs "$t0" "$t1")
+
+echo
+echo "rules: $RULES, seed $SEED; rates in events/s, wall-clock seconds, peak RSS in MiB"
+printf '%-22s %11s %8s %8s %12s %12s %7s %10s %10s\n' \
+  trace events gen_s eval_s eval_ev/s parse_ev/s ratio eval_MiB parse_MiB
+for r in "${ROWS[@]}"; do echo "$r"; done
+echo
+echo "tariff check: $NFILES files in ${CHECK_S}s ($(rate "$NFILES" "$CHECK_S") files/s, exit $CHECK_RC): $(tail -1 "$WORK/check.err")"
