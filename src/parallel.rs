@@ -3,7 +3,6 @@
 //! account's events stay in order on one thread. The merged report does not depend on the
 //! number of threads.
 
-use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -256,18 +255,20 @@ fn read_blocks(
     Ok(())
 }
 
-/// Which worker owns a line: a hash of its top-level `account` (default `"default"`).
+/// Which worker owns a line: a hash (FNV-1a) of its top-level `account` (default `"default"`).
 fn route(line: &[u8]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    match account_of(line) {
-        Some(a) => a.hash(&mut h),
-        None => "default".hash(&mut h),
-    }
-    h.finish()
+    let key = account_of(line);
+    let bytes: &[u8] = match &key {
+        Some(k) => k,
+        None => b"default",
+    };
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The value of the top-level `"account"` key, if it is a string (escapes decoded).
-fn account_of(line: &[u8]) -> Option<String> {
+fn account_of(line: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
     let mut depth = 0i32;
     let mut i = 0;
     while i < line.len() {
@@ -295,11 +296,11 @@ fn account_of(line: &[u8]) -> Option<String> {
                     let vend = string_end(line, j)?;
                     let raw = &line[j..=vend];
                     return if raw.contains(&b'\\') {
-                        serde_json::from_slice::<String>(raw).ok()
-                    } else {
-                        std::str::from_utf8(&raw[1..raw.len() - 1])
+                        serde_json::from_slice::<String>(raw)
                             .ok()
-                            .map(str::to_string)
+                            .map(|s| std::borrow::Cow::Owned(s.into_bytes()))
+                    } else {
+                        Some(std::borrow::Cow::Borrowed(&raw[1..raw.len() - 1]))
                     };
                 }
                 i = end;
@@ -332,15 +333,15 @@ mod tests {
     fn finds_the_top_level_account() {
         assert_eq!(
             account_of(br#"{"at":"x","account":"a1"}"#).as_deref(),
-            Some("a1")
+            Some(&b"a1"[..])
         );
         assert_eq!(
             account_of(br#"{"dims":{"account":"no"},"account" : "yes"}"#).as_deref(),
-            Some("yes")
+            Some(&b"yes"[..])
         );
         assert_eq!(
             account_of(br#"{"x":"\"account\":\"no\"","account":"a\u0041"}"#).as_deref(),
-            Some("aA")
+            Some(&b"aA"[..])
         );
         assert_eq!(account_of(br#"{"type":"usage"}"#), None);
         assert_eq!(account_of(b"not json"), None);

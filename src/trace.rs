@@ -210,7 +210,7 @@ pub fn parse_line_with<'a>(
             let me = &m.meters[meter];
             let quantity = opt_number(raw.quantity, "quantity")?.unwrap_or(Decimal::ONE);
             positive(quantity, "quantity")?;
-            if !me.fractional && quantity.fract() != Decimal::ZERO {
+            if !me.fractional && quantity.scale() != 0 && !quantity.fract().is_zero() {
                 return Err(bad(
                     "quantity",
                     format!("`{}` is counted in whole units, not {}", me.name, quantity),
@@ -422,7 +422,7 @@ fn positive(d: Decimal, field: &'static str) -> Result<(), LineError> {
 
 fn whole(d: Decimal, field: &'static str) -> Result<Decimal, LineError> {
     positive(d, field)?;
-    if d.fract() != Decimal::ZERO {
+    if d.scale() != 0 && !d.fract().is_zero() {
         return Err(bad(field, format!("must be a whole number, got {d}")));
     }
     Ok(d)

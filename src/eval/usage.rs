@@ -143,7 +143,7 @@ impl Account {
         let served = taken.sub(payg)?;
         // No price for what pay-as-you-go should take: refused, unless the meter is only counted.
         let mut unpriced = Decimal::ZERO;
-        if payg > Decimal::ZERO
+        if !payg.is_zero()
             && !self.charge_usage(m, at, meter, dims, payg, served)?
             && !m.meters[meter].distinct
         {
@@ -192,7 +192,7 @@ impl Account {
         }
         if m.meters[meter].distinct
             && unpriced.is_zero()
-            && payg > Decimal::ZERO
+            && !payg.is_zero()
             && !m
                 .prices
                 .iter()
@@ -204,7 +204,7 @@ impl Account {
                 st.payg = st.payg.add(payg.sub(unpriced)?)?;
             }
         }
-        if refused > Decimal::ZERO {
+        if !refused.is_zero() {
             let (reason, rule) = match (cut, refused_reason) {
                 (Some(li), _) => ("over_limit", Some(m.limits[li].rule.to_string())),
                 (None, Some((r, rule))) => (r, rule),
@@ -227,19 +227,22 @@ impl Account {
         pick: impl Fn(&Item, usize) -> bool,
     ) -> R<Decimal> {
         let mut guard = 0u32;
-        while need > Decimal::ZERO {
+        // Quantities here are never negative: `is_zero` is the cheap test.
+        while !need.is_zero() {
             guard += 1;
             if guard > 100_000 {
                 return Err(EvalError::new("drawdown did not settle"));
             }
+            // Cheap tests first: most subjects are empty, expired or of another item.
             let best = (0..self.subjects.len())
                 .filter(|&s| {
                     let sub = &self.subjects[s];
-                    sub.item.is_some_and(|i| {
-                        let it = &m.items[i];
-                        it.meter == Some(meter) && pick(it, i) && it.sel.matches(dims)
-                    }) && sub.remaining > Decimal::ZERO
+                    !sub.remaining.is_zero()
                         && sub.expires.is_none_or(|e| e > at)
+                        && sub.item.is_some_and(|i| {
+                            let it = &m.items[i];
+                            it.meter == Some(meter) && pick(it, i) && it.sel.matches(dims)
+                        })
                         && self.usable(m, s)
                 })
                 .min_by_key(|&s| {
