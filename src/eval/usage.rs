@@ -139,8 +139,10 @@ impl Account {
             refused_reason = Some(("quota_exhausted", draw.map(|d| d.rule.to_string())));
         }
         // What allowances served, what pay-as-you-go takes, and what is left over is refused.
-        let taken = accepted.sub(need)?;
-        let served = taken.sub(payg)?;
+        // Subtracting zero is the common case, and not free on decimals.
+        let minus = |a: Decimal, b: Decimal| if b.is_zero() { Ok(a) } else { a.sub(b) };
+        let taken = minus(accepted, need)?;
+        let served = minus(taken, payg)?;
         // No price for what pay-as-you-go should take: refused, unless the meter is only counted.
         let mut unpriced = Decimal::ZERO;
         if !payg.is_zero()
@@ -152,7 +154,7 @@ impl Account {
                 refused_reason = Some(("no_price", draw.map(|d| d.rule.to_string())));
             }
         }
-        let taken = taken.sub(unpriced)?;
+        let taken = minus(taken, unpriced)?;
         // Counters count what was accepted.
         for (li, l) in m.limits.iter().enumerate() {
             if let LimitOn::Usage(lm, sel) = &l.on
@@ -178,7 +180,11 @@ impl Account {
                 self.volumes[pi].used = self.volumes[pi].used.add(taken)?;
             }
         }
-        let refused = q.sub(taken)?;
+        let refused = if taken == q {
+            Decimal::ZERO
+        } else {
+            q.sub(taken)?
+        };
         let st = &mut self.stats;
         // Zeros are common (nothing refused, nothing drawn): skip them.
         if !taken.is_zero() {
@@ -201,7 +207,7 @@ impl Account {
             st.counted = st.counted.add(payg)?;
         } else {
             if !payg.is_zero() {
-                st.payg = st.payg.add(payg.sub(unpriced)?)?;
+                st.payg = st.payg.add(minus(payg, unpriced)?)?;
             }
         }
         if !refused.is_zero() {
