@@ -159,6 +159,14 @@ fn decl_title(k: &crate::ast::DeclKind) -> String {
         Lifecycle(m) => format!("lifecycle {}", m.name.node),
         Bill(m) => format!("bill {}", m.name.node),
         Draw(m) => format!("draw {}", m.meter.node),
+        Currency(c) => format!("currency {}", c.node),
+        Timezone(t) => match &t.node {
+            crate::ast::TzSpec::Offset(secs) => {
+                let sign = if *secs < 0 { '-' } else { '+' };
+                format!("timezone {sign}{:02}:{:02}", secs.abs() / 3600, secs.abs() % 3600 / 60)
+            }
+            crate::ast::TzSpec::Named(n) => format!("timezone {n}"),
+        },
         _ => "declaration".into(),
     }
 }
