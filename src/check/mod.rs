@@ -163,7 +163,11 @@ fn decl_title(k: &crate::ast::DeclKind) -> String {
         Timezone(t) => match &t.node {
             crate::ast::TzSpec::Offset(secs) => {
                 let sign = if *secs < 0 { '-' } else { '+' };
-                format!("timezone {sign}{:02}:{:02}", secs.abs() / 3600, secs.abs() % 3600 / 60)
+                format!(
+                    "timezone {sign}{:02}:{:02}",
+                    secs.abs() / 3600,
+                    secs.abs() % 3600 / 60
+                )
             }
             crate::ast::TzSpec::Named(n) => format!("timezone {n}"),
         },

@@ -55,6 +55,8 @@ impl Account {
             transitions: Vec::new(),
             alerts: Vec::new(),
             rejections: Vec::new(),
+            names: Vec::new(),
+            name_ix: std::collections::HashMap::new(),
             cycle: None,
             loose: Vec::new(),
             outstanding: Vec::new(),
@@ -393,16 +395,44 @@ impl Account {
         reason: &str,
         rule: Option<String>,
     ) {
+        let meter = meter.map(|x| self.intern(&x));
+        let item = item.map(|x| self.intern(&x));
+        let reason = self.intern(reason);
+        let rule = rule.map(|x| self.intern(&x));
         self.rejections.push(Rejection {
             at,
             line,
             meter,
             item,
             quantity,
-            reason: reason.to_string(),
+            reason,
             rule,
             id: self.cur_id.clone(),
         });
+    }
+
+    /// The index of `text` in [`Account::names`], adding it once.
+    fn intern(&mut self, text: &str) -> u32 {
+        if self.name_ix.len() != self.names.len() {
+            self.name_ix = self
+                .names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i as u32))
+                .collect();
+        }
+        if let Some(&i) = self.name_ix.get(text) {
+            return i;
+        }
+        self.names.push(text.to_string());
+        let i = (self.names.len() - 1) as u32;
+        self.name_ix.insert(text.to_string(), i);
+        i
+    }
+
+    /// A text of [`Account::names`].
+    pub fn name(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", String::as_str)
     }
 
     pub(crate) fn alert(&mut self, at: Instant, subject: String, a: &AlertM, message: String) {

@@ -276,11 +276,11 @@ impl Account {
             .map(|r| RejectOut {
                 at: t(r.at),
                 line: r.line,
-                meter: r.meter.clone(),
-                item: r.item.clone(),
+                meter: r.meter.map(|x| self.name(x).to_string()),
+                item: r.item.map(|x| self.name(x).to_string()),
                 quantity: dec(r.quantity),
-                reason: r.reason.clone(),
-                rule: r.rule.clone(),
+                reason: self.name(r.reason).to_string(),
+                rule: r.rule.map(|x| self.name(x).to_string()),
                 id: r.id.clone(),
             })
             .collect();

@@ -155,16 +155,16 @@ pub struct Rejection {
     pub at: Instant,
     /// Trace line.
     pub line: u64,
-    /// Meter, for usage.
-    pub meter: Option<String>,
-    /// Item, for purchases, renewals and enables.
-    pub item: Option<String>,
+    /// Meter, for usage (an index into [`Account::names`]).
+    pub meter: Option<u32>,
+    /// Item, for purchases, renewals and enables (an index into the names).
+    pub item: Option<u32>,
     /// Quantity refused.
     pub quantity: Decimal,
-    /// Why (a stable short code).
-    pub reason: String,
-    /// `FILE:LINE` of the rule that refused it.
-    pub rule: Option<String>,
+    /// Why (a stable short code; an index into the names).
+    pub reason: u32,
+    /// `FILE:LINE` of the rule that refused it (an index into the names).
+    pub rule: Option<u32>,
     /// The id of the event refused.
     #[serde(default)]
     pub id: Option<String>,
@@ -214,8 +214,13 @@ pub struct Account {
     pub transitions: Vec<TransRec>,
     /// Alerts.
     pub alerts: Vec<AlertRec>,
-    /// Rejections.
+    /// Rejections (small: their texts are kept once in `names`).
     pub rejections: Vec<Rejection>,
+    /// Texts that rejections refer to, each kept once.
+    pub names: Vec<String>,
+    /// Where each text is in `names` (rebuilt after a restore).
+    #[serde(skip)]
+    pub name_ix: std::collections::HashMap<String, u32>,
     /// The open usage cycle.
     pub cycle: Option<Cycle>,
     /// Pay-as-you-go lines when no cycle bills them.
