@@ -503,7 +503,7 @@ fn json_error(text: &str, e: &serde_json::Error) -> LineError {
             "periods", "amount", "name", "value",
         ];
         if let Some(f) = FIELDS.iter().find(|f| **f == k) {
-            return bad(f, format!("given twice: {msg}"));
+            return bad(f, "given twice: each key may appear once");
         }
     }
     // Name the field when serde says which one is of the wrong type.
