@@ -22,7 +22,14 @@ impl Instant {
 
     /// From a chrono time.
     pub fn from_chrono<Tz: TimeZone>(t: &DateTime<Tz>) -> Instant {
-        Instant(t.timestamp_micros())
+        // A leap second (`23:59:60`) is the last microsecond of its minute, not the next
+        // minute: it stays in its day's cycle.
+        let micros = i64::from(t.timestamp_subsec_micros().min(999_999));
+        Instant(
+            t.timestamp()
+                .saturating_mul(1_000_000)
+                .saturating_add(micros),
+        )
     }
 
     /// This instant as a UTC chrono time, if representable.

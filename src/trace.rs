@@ -43,8 +43,19 @@ impl std::fmt::Display for LineError {
 fn bad(field: &'static str, message: impl Into<String>) -> LineError {
     LineError {
         field: Some(field),
-        message: message.into(),
+        message: elide(message.into()),
     }
+}
+
+/// A message quoting a huge input keeps its start and its end (what was expected).
+fn elide(m: String) -> String {
+    let n = m.chars().count();
+    if n <= 400 {
+        return m;
+    }
+    let head: String = m.chars().take(250).collect();
+    let tail: String = m.chars().skip(n - 100).collect();
+    format!("{head}…{tail}")
 }
 
 #[derive(Deserialize)]
@@ -574,6 +585,25 @@ fn param_value(m: &Model, p: usize, text: &str) -> Result<PVal, LineError> {
 
 fn json_error(text: &str, e: &serde_json::Error) -> LineError {
     let msg = e.to_string();
+    if !text.trim_start().starts_with('{') {
+        return LineError {
+            field: None,
+            message: format!("not a JSON object: {msg}"),
+        };
+    }
+    // A key given twice: name it (`duplicate field `at``).
+    if let Some(k) = msg
+        .strip_prefix("duplicate field `")
+        .and_then(|r| r.split('`').next())
+    {
+        const FIELDS: [&str; 13] = [
+            "at", "type", "account", "id", "meter", "quantity", "dims", "subject", "item",
+            "periods", "amount", "name", "value",
+        ];
+        if let Some(f) = FIELDS.iter().find(|f| **f == k) {
+            return bad(f, "given twice: each key may appear once");
+        }
+    }
     // Name the field when serde says which one is of the wrong type.
     if e.is_data() {
         if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(text)

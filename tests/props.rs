@@ -136,6 +136,11 @@ fn check_accounts(accounts: &[Account], r: &Report) {
             s.drawn + s.payg + s.counted,
             "accepted = drawn + payg + counted"
         );
+        assert_eq!(
+            s.charged,
+            acc.sums().charged,
+            "the running total is the charges' sum"
+        );
         let refused: Decimal = rep
             .rejections
             .iter()

@@ -26,7 +26,16 @@ impl Checked for Decimal {
         self.checked_sub(o).ok_or_else(EvalError::overflow)
     }
     fn mul(self, o: Self) -> Result<Self, EvalError> {
-        self.checked_mul(o).ok_or_else(EvalError::overflow)
+        let r = self.checked_mul(o).ok_or_else(EvalError::overflow)?;
+        if r.scale() == self.scale() + o.scale() {
+            return Ok(r);
+        }
+        // Digits were dropped past 28 significant digits: exact only if they were zeros.
+        let (a, b) = (self.normalize(), o.normalize());
+        match a.checked_mul(b) {
+            Some(p) if p.scale() == a.scale() + b.scale() => Ok(r),
+            _ => Err(EvalError::overflow()),
+        }
     }
     fn div(self, o: Self) -> Result<Self, EvalError> {
         self.checked_div(o).ok_or_else(EvalError::overflow)

@@ -54,7 +54,7 @@ impl Account {
                     Some(price.mul(periods_d)?),
                     cost,
                     &rule,
-                );
+                )?;
                 let expires = match valid {
                     Some(v) => Some(
                         m.zone
@@ -106,7 +106,7 @@ impl Account {
                 } else {
                     Some(cost.div(k)?)
                 };
-                self.charge(at, &it.name, Kind::Purchase, k, unit, cost, &rule);
+                self.charge(at, &it.name, Kind::Purchase, k, unit, cost, &rule)?;
                 self.create(m, item, at, k, None, rule)?;
                 self.arm_count_alerts(m);
             }
@@ -144,7 +144,7 @@ impl Account {
                     Some(*fee),
                     cost,
                     &rule,
-                );
+                )?;
                 let expires = match term {
                     Some(t) => Some(
                         m.zone
@@ -190,7 +190,8 @@ impl Account {
         unit_price: Option<Decimal>,
         amount: Decimal,
         rule: &str,
-    ) {
+    ) -> R {
+        self.stats.charged = self.stats.charged.add(amount)?;
         self.charges.push(Charge {
             at,
             item: item.to_string(),
@@ -203,6 +204,7 @@ impl Account {
             id: self.cur_id.clone(),
             price: None,
         });
+        Ok(())
     }
 
     /// Renews an edition or a package (`number` picks `ITEM#N`).
@@ -302,7 +304,7 @@ impl Account {
             );
             return Ok(());
         }
-        self.charge(at, &it.name, kind, pd, Some(price), cost, &trule);
+        self.charge(at, &it.name, kind, pd, Some(price), cost, &trule)?;
         if let Some(term) = term {
             let base = if from_renewal {
                 at

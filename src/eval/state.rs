@@ -258,4 +258,7 @@ pub struct Stats {
     pub payg: Decimal,
     /// Accepted without a price (distinct-subject meters).
     pub counted: Decimal,
+    /// Every charge so far: kept exact so that an overflowing total fails on its line.
+    #[serde(default)]
+    pub charged: Decimal,
 }

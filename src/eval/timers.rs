@@ -280,6 +280,7 @@ impl Account {
             if let Some(r) = rounding.filter(|r| !r.per_bill) {
                 amount = round(amount, r.dp, r.mode);
             }
+            self.stats.charged = self.stats.charged.add(amount)?;
             self.charges.push(Charge {
                 at,
                 item: m.items[item].name.clone(),
@@ -319,7 +320,12 @@ impl Account {
         let bill = self.bills.len();
         if let Some(r) = rounding.filter(|r| !r.per_bill) {
             for &l in &lines {
-                self.charges[l].amount = round(self.charges[l].amount, r.dp, r.mode);
+                let (was, now) = (
+                    self.charges[l].amount,
+                    round(self.charges[l].amount, r.dp, r.mode),
+                );
+                self.stats.charged = self.stats.charged.sub(was)?.add(now)?;
+                self.charges[l].amount = now;
             }
         }
         let mut sum = Decimal::ZERO;
@@ -332,6 +338,7 @@ impl Account {
             amount = round(sum, r.dp, r.mode);
             if amount != sum {
                 let diff = amount.sub(sum)?;
+                self.stats.charged = self.stats.charged.add(diff)?;
                 self.charges.push(Charge {
                     at,
                     item: name.to_string(),

@@ -614,6 +614,7 @@ impl Account {
             Some(c) => &c.lines,
             None => &self.loose,
         };
+        self.stats.charged = self.stats.charged.add(amount)?;
         let found = lines.iter().copied().find(|&l| {
             self.charges[l].price == Some(pi) && self.charges[l].unit_price == unit_price
         });

@@ -169,8 +169,10 @@ impl Compiler<'_> {
                 _ => None,
             };
             if let Some(n) = item_name {
-                // Placeholder; filled in pass 2 (items may refer to each other).
-                self.m.item_ix.insert(n.node.clone(), self.m.item_ix.len());
+                // Placeholder; filled in pass 2 (items may refer to each other). A second
+                // item of the same name keeps the first index (the checker reports it).
+                let next = self.m.item_ix.len();
+                self.m.item_ix.entry(n.node.clone()).or_insert(next);
             }
         }
         self.m.service = lc_ix.get("service").copied();
@@ -200,6 +202,7 @@ impl Compiler<'_> {
         }
         // Pass 2: items in declaration order (indices match pass 1).
         let mut items: Vec<Option<Item>> = (0..self.m.item_ix.len()).map(|_| None).collect();
+        let mut dup = false;
         let lc_of = |this: &mut Self, r: &Option<ast::Ident>| -> Option<LcId> {
             let r = r.as_ref()?;
             let found = lc_ix.get(&r.node).copied();
@@ -326,12 +329,18 @@ impl Compiler<'_> {
                 }
                 _ => continue,
             };
-            if let Some(&ix) = self.m.item_ix.get(&item.name) {
-                items[ix] = Some(item);
+            match self
+                .m
+                .item_ix
+                .get(&item.name)
+                .and_then(|&ix| items.get_mut(ix))
+            {
+                Some(slot @ None) => *slot = Some(item),
+                _ => dup = true,
             }
         }
         self.m.items = items.into_iter().flatten().collect();
-        if self.m.items.len() != self.m.item_ix.len() {
+        if dup || self.m.items.len() != self.m.item_ix.len() {
             self.errors.push(
                 Diag::error("tariff::check::duplicate_name", "two items share a name")
                     .label(p.id.span, "in this product")
