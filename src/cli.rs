@@ -162,30 +162,13 @@ fn run_check(
     let mut warnings = 0usize;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for f in &files {
+    // Files are checked on every core; results are printed in file order.
+    let results = check_files(&files, sources, assumptions);
+    for (f, (text, diags, assumed)) in files.iter().zip(results) {
         let name = f.display().to_string();
-        let (text, diags) = match read_text(f) {
-            Ok(text) => {
-                let mut opts = CheckOptions {
-                    source_dirs: sources.to_vec(),
-                };
-                if let Some(dir) = f.parent() {
-                    opts.source_dirs.insert(0, dir.to_path_buf());
-                }
-                let diags = check_text(&text, &opts);
-                if assumptions && let Ok(file) = crate::parse_file(&text) {
-                    for (span, what) in crate::check::assumptions(&file) {
-                        let (l, c) = crate::diag::line_col(&text, span.start);
-                        let _ = writeln!(out, "{name}:{l}:{c}: assumed: {what}");
-                    }
-                }
-                (text, diags)
-            }
-            Err(e) => (
-                String::new(),
-                vec![Diag::error("tariff::io::unreadable", e).help("rule files are UTF-8 text")],
-            ),
-        };
+        for (l, c, what) in assumed {
+            let _ = writeln!(out, "{name}:{l}:{c}: assumed: {what}");
+        }
         for d in &diags {
             match d.severity {
                 Severity::Error => errors += 1,
@@ -218,6 +201,87 @@ fn run_check(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// One checked file: its text, its diagnostics, and its assumptions (line, column, what).
+type Checked = (String, Vec<Diag>, Vec<(usize, usize, String)>);
+
+fn check_one(f: &Path, sources: &[PathBuf], assumptions: bool) -> Checked {
+    match read_text(f) {
+        Ok(text) => {
+            let mut opts = CheckOptions {
+                source_dirs: sources.to_vec(),
+            };
+            if let Some(dir) = f.parent() {
+                opts.source_dirs.insert(0, dir.to_path_buf());
+            }
+            let diags = check_text(&text, &opts);
+            let mut assumed = Vec::new();
+            if assumptions && let Ok(file) = crate::parse_file(&text) {
+                for (span, what) in crate::check::assumptions(&file) {
+                    let (l, c) = crate::diag::line_col(&text, span.start);
+                    assumed.push((l, c, what));
+                }
+            }
+            (text, diags, assumed)
+        }
+        Err(e) => (
+            String::new(),
+            vec![Diag::error("tariff::io::unreadable", e).help("rule files are UTF-8 text")],
+            Vec::new(),
+        ),
+    }
+}
+
+fn check_files(files: &[PathBuf], sources: &[PathBuf], assumptions: bool) -> Vec<Checked> {
+    let jobs = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    if jobs <= 1 {
+        return files
+            .iter()
+            .map(|f| check_one(f, sources, assumptions))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Checked>> = (0..files.len()).map(|_| None).collect();
+    let done: Vec<Vec<(usize, Checked)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        mine.push((i, check_one(f, sources, assumptions)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, c) in done.into_iter().flatten() {
+        results[i] = Some(c);
+    }
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                (
+                    String::new(),
+                    vec![Diag::error(
+                        "tariff::io::unreadable",
+                        "a checker thread failed",
+                    )],
+                    Vec::new(),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Parses and checks rule-file text: every diagnostic, errors first by position.
