@@ -872,6 +872,36 @@ fn large_but_representable_amounts_are_exact() {
     assert_eq!(a["totals"]["charged"], "62999999999999999999999993000");
 }
 
+#[test]
+fn a_trace_jumping_two_centuries_with_auto_renewal() {
+    // Found by fuzzing (a timeout): a trace jumping to year 4052 with auto-renewal on evaluates
+    // every yearly renewal on the way. Slow (quadratic in the subjects), not wrong: 200 years
+    // are 205 renewals, done in well under a second.
+    let text = std::fs::read_to_string("rules/aliyun-sms.tariff").unwrap();
+    let m = common::model(&text, "rules/aliyun-sms.tariff");
+    let trace = [
+        r#"{"at":"2026-01-05T09:05:00+08:00","type":"purchase","item":"plan_5k"}"#,
+        r#"{"at":"2026-01-20T12:00:00+08:00","type":"set","name":"auto_renew","value":true}"#,
+        r#"{"at":"2226-02-24T16:00:00+08:00","type":"usage","meter":"sms","quantity":60,"dims":{"region":"mainland","template":"marketing"}}"#,
+    ]
+    .join("\n");
+    let clock = Clock::now();
+    let v = eval(&m, &trace);
+    let a = account(&v, "default");
+    let bought = a["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "purchase");
+    assert_eq!(bought.count(), 206);
+    assert_eq!(a["totals"]["charged"], "35020");
+    assert!(
+        clock.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        clock.elapsed()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // A million lines with one bad line in the middle (`scripts/hostile-100m.sh` does 100 million).
 
