@@ -160,6 +160,7 @@ fn tariff(args: &[&str]) -> Out {
 fn check(bytes: impl AsRef<[u8]>) -> (i32, Vec<String>) {
     let f = write("rules.tariff", bytes);
     let o = tariff(&["check", "--format", "json", &f]);
+    let _ = std::fs::remove_file(&f);
     let codes = o
         .stdout
         .lines()
@@ -677,6 +678,7 @@ fn ten_megabyte_trace_lines() {
     assert_eq!(v["invalid"].as_array().unwrap().len(), 1);
     assert_eq!(v["invalid"][0]["line"], 2);
     assert_eq!(account(&v, "default")["totals"]["charged"], "4");
+    let _ = std::fs::remove_file(&t);
 }
 
 #[test]
@@ -969,5 +971,6 @@ fn a_million_lines_with_one_bad_line() {
     let lib = serde_json::to_value(&r.accounts[0].totals).unwrap();
     assert_eq!(a["totals"], lib);
     assert!(a["bills"].as_array().unwrap().len() > 690);
+    let _ = std::fs::remove_file(&t);
     assert!(clock.elapsed() < limit, "took {:?}", clock.elapsed());
 }
