@@ -147,7 +147,7 @@ impl<'m> Run<'m> {
     /// Fires what is due up to `until` and reports.
     pub fn finish(self) -> Result<Report, Stop> {
         let (m, opts) = (self.m, self.opts.clone());
-        assemble(m, &opts, vec![self.into_parts()])
+        assemble(m, &opts, vec![self.into_parts()], 1)
     }
 
     /// What the run produced so far.
@@ -168,8 +168,9 @@ impl<'m> Run<'m> {
 }
 
 /// Merges the parts of runs over disjoint accounts: every account brought to `until` (default:
-/// the latest event time of all), accounts in order of first appearance, bad lines in order.
-pub fn assemble(m: &Model, opts: &Options, parts: Vec<Parts>) -> Result<Report, Stop> {
+/// the latest event time of all) on `jobs` threads, accounts in order of first appearance, bad
+/// lines in order.
+pub fn assemble(m: &Model, opts: &Options, parts: Vec<Parts>, jobs: usize) -> Result<Report, Stop> {
     let latest = parts.iter().filter_map(|p| p.latest).max();
     let until = opts.until.or(latest);
     let mut accounts: Vec<(u64, Account)> = Vec::new();
@@ -182,16 +183,48 @@ pub fn assemble(m: &Model, opts: &Options, parts: Vec<Parts>) -> Result<Report, 
     }
     accounts.sort_by_key(|(line, _)| *line);
     invalid.sort_by_key(|i| i.line);
-    if let Some(u) = until {
-        for (_, a) in &mut accounts {
-            a.advance(m, u).map_err(Stop::Eval)?;
-        }
+    // Accounts are independent: bring them to `until` and report them on every core.
+    let jobs = jobs.clamp(1, accounts.len().max(1));
+    let chunk = accounts.len().div_ceil(jobs).max(1);
+    let finish =
+        |slice: &mut [(u64, Account)]| -> Result<Vec<crate::eval::report::AccountReport>, Stop> {
+            slice
+                .iter_mut()
+                .map(|(_, a)| {
+                    if let Some(u) = until {
+                        a.advance(m, u).map_err(Stop::Eval)?;
+                    }
+                    Ok(a.report(m))
+                })
+                .collect()
+        };
+    let reports: Vec<Result<Vec<_>, Stop>> = if jobs == 1 {
+        vec![finish(&mut accounts)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = accounts
+                .chunks_mut(chunk)
+                .map(|c| scope.spawn(move || finish(c)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Stop::Eval(EvalError::new("a reporting thread failed")))
+                    })
+                })
+                .collect()
+        })
+    };
+    let mut out = Vec::with_capacity(accounts.len());
+    for r in reports {
+        out.extend(r?);
     }
     Ok(Report {
         product: m.product.clone(),
         rules: m.file.clone(),
         until: until.map(|u| m.zone.format(u)),
-        accounts: accounts.iter().map(|(_, a)| a.report(m)).collect(),
+        accounts: out,
         invalid,
         after_until,
     })

@@ -111,7 +111,7 @@ pub fn eval_stream(
     if let Some(f) = failure {
         return Err(f);
     }
-    assemble(m, opts, parts).map_err(|stop| Failure {
+    assemble(m, opts, parts, jobs).map_err(|stop| Failure {
         stop,
         text: Vec::new(),
     })
