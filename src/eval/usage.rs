@@ -506,17 +506,7 @@ impl Account {
         per: crate::ast::CalUnit,
         _usage: bool,
     ) -> R {
-        let c = &mut self.limits[li];
-        if c.end.is_none_or(|e| at >= e) || c.start.is_none_or(|s| at < s) {
-            let start = m.zone.period_start(at, per).ok_or_else(EvalError::time)?;
-            let end = m.zone.period_next(start, per).ok_or_else(EvalError::time)?;
-            *c = Ctr {
-                start: Some(start),
-                end: Some(end),
-                used: Decimal::ZERO,
-            };
-        }
-        Ok(())
+        self.limits[li].roll(m, at, per)
     }
 
     pub(crate) fn roll_limit(&mut self, m: &Model, li: usize, at: Instant) -> R {
@@ -525,17 +515,7 @@ impl Account {
     }
 
     fn roll_volume(&mut self, m: &Model, pi: usize, at: Instant, per: crate::ast::CalUnit) -> R {
-        let c = &mut self.volumes[pi];
-        if c.end.is_none_or(|e| at >= e) || c.start.is_none_or(|s| at < s) {
-            let start = m.zone.period_start(at, per).ok_or_else(EvalError::time)?;
-            let end = m.zone.period_next(start, per).ok_or_else(EvalError::time)?;
-            *c = Ctr {
-                start: Some(start),
-                end: Some(end),
-                used: Decimal::ZERO,
-            };
-        }
-        Ok(())
+        self.volumes[pi].roll(m, at, per)
     }
 
     /// Prices `qty` pay-as-you-go units (after `served` units of the event went to allowances).
@@ -657,4 +637,20 @@ pub(crate) enum Cap {
     NoEdition(Option<String>),
     /// The cap and the rule of an edition that gives it.
     Limit(Decimal, String),
+}
+
+impl Ctr {
+    /// Starts the calendar period holding `at` when `at` is outside the current one.
+    fn roll(&mut self, m: &Model, at: Instant, per: crate::ast::CalUnit) -> R {
+        if self.end.is_none_or(|e| at >= e) || self.start.is_none_or(|s| at < s) {
+            let start = m.zone.period_start(at, per).ok_or_else(EvalError::time)?;
+            let end = m.zone.period_next(start, per).ok_or_else(EvalError::time)?;
+            *self = Ctr {
+                start: Some(start),
+                end: Some(end),
+                used: Decimal::ZERO,
+            };
+        }
+        Ok(())
+    }
 }
