@@ -282,3 +282,101 @@ proptest! {
         prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
     }
 }
+
+/// A well-formed rule file from random choices: quotas, prices, validity, tier bounds and
+/// modes, limits, past-quota behaviour, bill cadence and rounding.
+#[allow(clippy::too_many_arguments)]
+fn random_rules(
+    quota: u32,
+    price_milli: u32,
+    valid_days: u32,
+    bound: u32,
+    graduated: bool,
+    limit: u32,
+    refuse: bool,
+    hourly: bool,
+    per_line: bool,
+) -> String {
+    let mode = if graduated { "graduated" } else { "volume" };
+    let past = if refuse { "refuse" } else { "payg" };
+    let cadence = if hourly { "hourly" } else { "daily at 00:00" };
+    let per = if per_line { "line" } else { "bill" };
+    format!(
+        r#"product random "random" {{
+  currency USD
+  timezone +05:30
+  meter call: dim kind (a, b)
+  free_tier free: {free} call once per account, lifecycle pack_life
+  package pack: {quota} call for {pp}.{pm:03} USD, valid {valid_days} days, past quota {past}, lifecycle pack_life
+  draw call: free, then packages, then payg
+  price payg: call where kind = a, {mode} by month volume of call {{
+    up to {bound} call: 0.{price_milli:04} USD per call
+    above {bound} call: 0.000{price_tail} USD per call + 1 USD flat
+  }}
+  price other: 0.01 USD per call where kind = b
+  param daily_cap = {limit} call
+  limit call: daily_cap per day, partial
+  bill usage: {cadence}, round to 0.01 half even per {per}
+  lifecycle pack_life {{
+    state active: usable
+    state exhausted: usable
+    state expired: final, drops quota
+    active -> exhausted when empty
+    exhausted -> active when refilled
+    active, exhausted -> expired at expiry
+  }}
+  lifecycle service {{
+    state active
+    state suspended: refuses usage
+    active -> suspended on unpaid bill
+    suspended -> active on bills settled
+  }}
+}}"#,
+        free = quota / 7 + 1,
+        pp = price_milli / 10,
+        pm = price_milli % 1000,
+        price_tail = price_milli % 9 + 1,
+    )
+}
+
+fn random_trace(events: &[(u32, u8, u32)]) -> String {
+    let mut evs = events.to_vec();
+    evs.sort_by_key(|e| e.0);
+    evs.iter()
+        .map(|&(t, k, n)| {
+            let at = (chrono::DateTime::parse_from_rfc3339("2026-01-31T20:00:00+05:30").unwrap() + chrono::Duration::minutes(i64::from(t))).to_rfc3339();
+            let acct = if n % 3 == 0 { "x" } else { "y" };
+            match k % 6 {
+                0 => format!(r#"{{"at":"{at}","type":"purchase","item":"pack","account":"{acct}"}}"#),
+                1 => format!(r#"{{"at":"{at}","type":"topup","amount":"{}.{}","account":"{acct}"}}"#, n % 30 + 1, n % 10),
+                2 => format!(r#"{{"at":"{at}","type":"set","name":"daily_cap","value":{},"account":"{acct}"}}"#, n % 5000),
+                3 => format!(r#"{{"at":"{at}","type":"usage","meter":"call","quantity":{},"dims":{{"kind":"b"}},"account":"{acct}"}}"#, n % 300 + 1),
+                _ => format!(r#"{{"at":"{at}","type":"usage","meter":"call","quantity":{},"dims":{{"kind":"a"}},"account":"{acct}"}}"#, n % 3000 + 1),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, rng_seed: proptest::test_runner::RngSeed::Fixed(0x0dd5), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_for_random_rules(
+        quota in 1u32..50_000, price_milli in 1u32..9_999, valid_days in 1u32..90, bound in 1u32..20_000,
+        graduated: bool, limit in 0u32..20_000, refuse: bool, hourly: bool, per_line: bool,
+        events in prop::collection::vec((0u32..120_000, 0u8..6, 0u32..1_000_000), 1..60),
+    ) {
+        let text = random_rules(quota, price_milli, valid_days, bound, graduated, limit, refuse, hourly, per_line);
+        let diags: Vec<String> = tariff::cli::check_text(&text, &tariff::check::CheckOptions::default())
+            .into_iter()
+            .filter(|d| d.severity == tariff::diag::Severity::Error)
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        prop_assert!(diags.is_empty(), "generated rules do not check: {diags:?}\n{text}");
+        let m = common::model(&text, "random.tariff");
+        let (r, accounts) = run_all(&m, &random_trace(&events));
+        check_report(&r);
+        check_accounts(&accounts, &r);
+    }
+}

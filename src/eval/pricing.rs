@@ -68,9 +68,9 @@ pub(crate) fn tier_lines(tiers: &Tiers, start: Decimal, qty: Decimal) -> R<Vec<L
                 let lo = lower.max(start);
                 if hi > lo {
                     out.push((hi.sub(lo)?, Some(price), hi.sub(lo)?.mul(price)?));
-                    // The flat fee is due when usage first enters the tier.
+                    // The flat fee is due when usage first enters the tier (a line of its own, no unit price).
                     if start <= lower && !flat.is_zero() {
-                        out.push((Decimal::ONE, Some(flat), flat));
+                        out.push((Decimal::ONE, None, flat));
                     }
                 }
                 match upper {
@@ -84,7 +84,7 @@ pub(crate) fn tier_lines(tiers: &Tiers, start: Decimal, qty: Decimal) -> R<Vec<L
             let (price, flat, lower) = reached(tiers, end);
             out.push((qty, Some(price), qty.mul(price)?));
             if start <= lower && !flat.is_zero() {
-                out.push((Decimal::ONE, Some(flat), flat));
+                out.push((Decimal::ONE, None, flat));
             }
         }
     }

@@ -12,7 +12,7 @@ type P<'a> = Pair<'a, Rule>;
 
 /// Parses a whole rule file.
 pub fn parse_file(src: &str) -> Result<RuleFile, Vec<Diag>> {
-    let pairs = TariffParser::parse(Rule::file, src).map_err(|e| vec![syntax_error(e)])?;
+    let pairs = TariffParser::parse(Rule::file, src).map_err(|e| vec![syntax_error(e, src)])?;
     let mut b = Builder { errors: Vec::new() };
     let mut products = Vec::new();
     for p in pairs.flatten().filter(|p| p.as_rule() == Rule::product) {
@@ -225,7 +225,7 @@ fn rule_name(r: &Rule) -> String {
     }
 }
 
-fn syntax_error(e: pest::error::Error<Rule>) -> Diag {
+fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diag {
     use pest::error::{ErrorVariant, InputLocation};
     let at = match e.location {
         InputLocation::Pos(p) => Span::new(p, p),
@@ -244,12 +244,25 @@ fn syntax_error(e: pest::error::Error<Rule>) -> Diag {
             } else {
                 format!("expected {}", join_or(&want))
             };
-            let msg = if negatives.contains(&Rule::keyword) {
-                "a reserved word cannot be used as a name".to_string()
-            } else {
-                "unexpected input".to_string()
-            };
-            (msg, help)
+            // A name was expected and a reserved word stands there: say so.
+            let reserved = want
+                .iter()
+                .any(|w| w == "a name")
+                .then(|| src.get(at.start..))
+                .flatten()
+                .and_then(|rest| TariffParser::parse(Rule::keyword, rest).ok())
+                .and_then(|mut p| p.next())
+                .map(|p| p.as_str().to_string());
+            match reserved {
+                Some(word) => (
+                    format!("`{word}` is a reserved word and cannot be used as a name"),
+                    format!("choose another name, e.g. `{word}_1`, or `my_{word}`"),
+                ),
+                None if negatives.contains(&Rule::keyword) => {
+                    ("a reserved word cannot be used as a name".to_string(), help)
+                }
+                None => ("unexpected input".to_string(), help),
+            }
         }
         ErrorVariant::CustomError { message } => (message.clone(), String::new()),
     };
