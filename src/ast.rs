@@ -58,7 +58,7 @@ pub struct RuleFile {
 /// `product ID "name" { ... }`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Product {
-    /// The product id (`tencent-ses`).
+    /// The product id (`acme-mail`).
     pub id: Ident,
     /// The display name.
     pub name: Option<Spanned<String>>,
@@ -262,7 +262,7 @@ pub enum PastQuota {
     Refuse,
 }
 
-/// `package pkg_600k: 600_000 email for 144 USD, valid 6 months, no refund`
+/// `package bundle_s: 600_000 email for 144 USD, valid 6 months, no refund`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Package {
     /// Name.
@@ -332,7 +332,7 @@ pub struct Pack {
     pub lifecycle: Option<Ident>,
 }
 
-/// `resource independent_ip: 120 USD per month, prorated by days enabled, billed monthly on day 1 at 08:00`
+/// `resource static_ip: 120 USD per month, prorated by days enabled, billed monthly on day 1 at 08:00`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     /// Name.
@@ -875,9 +875,9 @@ pub enum ExAction {
         /// Periods.
         periods: Option<Spanned<Decimal>>,
     },
-    /// `enable 2 independent_ip`
+    /// `enable 2 static_ip`
     Enable(Option<Spanned<Decimal>>, Ident),
-    /// `disable 1 independent_ip`
+    /// `disable 1 static_ip`
     Disable(Option<Spanned<Decimal>>, Ident),
     /// `topup 100 USD`
     Topup(Money),
@@ -890,7 +890,7 @@ pub enum ExAction {
 pub enum Expect {
     /// `expect charged 144 USD` (or paid, outstanding, unbilled, balance)
     Total(Spanned<Total>, Money),
-    /// `expect remaining pkg_600k#1 = 0`
+    /// `expect remaining bundle_s#1 = 0`
     Remaining(Ident, Spanned<Decimal>),
     /// `expect state service = suspended`
     State(Ident, Ident),
