@@ -27,7 +27,7 @@ struct Block {
     first_line: u64,
 }
 
-const BLOCK: usize = 1 << 20;
+const BLOCK: usize = 1 << 18;
 
 /// Evaluates a JSON Lines stream with `jobs` workers.
 pub fn eval_stream(
@@ -42,7 +42,7 @@ pub fn eval_stream(
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for me in 0..jobs {
-            let (tx, rx) = sync_channel::<Arc<Block>>(4);
+            let (tx, rx) = sync_channel::<Arc<Block>>(8);
             senders.push(tx);
             let o = opts.clone();
             handles.push(scope.spawn(move || worker(m, o, rx, me, jobs)));
@@ -121,7 +121,7 @@ pub fn eval_stream(
 /// nothing: the floor that evaluation is measured against. Returns (events, bad lines).
 pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failure> {
     std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<Arc<Block>>(4);
+        let (tx, rx) = sync_channel::<Arc<Block>>(8);
         let handle = scope.spawn(move || {
             let (mut events, mut bad) = (0u64, 0u64);
             for block in rx {
