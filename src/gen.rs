@@ -7,7 +7,8 @@
 //! only randomness is a seeded ChaCha8, and nothing reads the clock.
 //!
 //! Money estimates are integers in micro-units of the currency: they only steer the generator
-//! (when to top up, by how much) and are never evaluated.
+//! (when to top up, by how much) and are never evaluated. Floating point only shapes random
+//! sizes; every number written to the trace is an integer or a `Decimal`.
 
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -114,11 +114,30 @@ impl Account {
             let (Some(item), Some(e), true) = (sub.item, sub.expires, expiring) else {
                 continue;
             };
-            for (ai, a) in m.alerts.iter().enumerate() {
-                if let Some(WatchM::BeforeExpiry { lead, sel }) = &a.watch
-                    && item_selected(&m.items[item], sel)
-                    && !sub.leads.contains(&(ai as u32, e))
-                {
+            // Lead-time watches: alerts (rank 2), then triggers (rank 3), per package and expiry.
+            let alert_leads = m
+                .alerts
+                .iter()
+                .enumerate()
+                .filter_map(|(ai, a)| match &a.watch {
+                    Some(WatchM::BeforeExpiry { lead, sel }) => {
+                        Some((2, ai as u32, What::AlertLead(ai), *lead, sel))
+                    }
+                    _ => None,
+                });
+            let trigger_leads = m.triggers.iter().enumerate().flat_map(|(ti, t)| {
+                t.watches
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(wi, w)| match w {
+                        WatchM::BeforeExpiry { lead, sel } => {
+                            Some((3, lead_key(ti, wi), What::TriggerLead(ti, wi), *lead, sel))
+                        }
+                        _ => None,
+                    })
+            });
+            for (rank, key, what, lead, sel) in alert_leads.chain(trigger_leads) {
+                if item_selected(&m.items[item], sel) && !sub.leads.contains(&(key, e)) {
                     let at = m
                         .zone
                         .add(e, lead.negated())
@@ -126,30 +145,10 @@ impl Account {
                         .max(sub.effective);
                     offer(Due {
                         at,
-                        rank: 2,
+                        rank,
                         who: s,
-                        what: What::AlertLead(ai),
+                        what,
                     });
-                }
-            }
-            for (ti, t) in m.triggers.iter().enumerate() {
-                for (wi, w) in t.watches.iter().enumerate() {
-                    if let WatchM::BeforeExpiry { lead, sel } = w
-                        && item_selected(&m.items[item], sel)
-                        && !sub.leads.contains(&(lead_key(ti, wi), e))
-                    {
-                        let at = m
-                            .zone
-                            .add(e, lead.negated())
-                            .ok_or_else(EvalError::time)?
-                            .max(sub.effective);
-                        offer(Due {
-                            at,
-                            rank: 3,
-                            who: s,
-                            what: What::TriggerLead(ti, wi),
-                        });
-                    }
                 }
             }
         }
