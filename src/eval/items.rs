@@ -55,14 +55,7 @@ impl Account {
                     cost,
                     &rule,
                 )?;
-                let expires = match valid {
-                    Some(v) => Some(
-                        m.zone
-                            .add(at, v.times(periods).ok_or_else(EvalError::overflow)?)
-                            .ok_or_else(EvalError::time)?,
-                    ),
-                    None => None,
-                };
+                let expires = validity_end(m, at, *valid, periods)?;
                 let n = k.trunc().to_string().parse::<u64>().unwrap_or(0);
                 for _ in 0..n {
                     self.create(m, item, at, Decimal::ONE, expires, rule.clone())?;
@@ -145,14 +138,7 @@ impl Account {
                     cost,
                     &rule,
                 )?;
-                let expires = match term {
-                    Some(t) => Some(
-                        m.zone
-                            .add(at, t.times(periods).ok_or_else(EvalError::overflow)?)
-                            .ok_or_else(EvalError::time)?,
-                    ),
-                    None => None,
-                };
+                let expires = validity_end(m, at, *term, periods)?;
                 match reuse {
                     Some((s, to, trule)) => {
                         self.subjects[s].expires = expires;
@@ -426,4 +412,16 @@ impl Account {
         }
         Ok(())
     }
+}
+
+/// When a validity of `periods` times `term` that starts at `from` ends (`None`: it never does).
+fn validity_end(
+    m: &Model,
+    from: Instant,
+    term: Option<crate::time::Dur>,
+    periods: i64,
+) -> R<Option<Instant>> {
+    let Some(term) = term else { return Ok(None) };
+    let d = term.times(periods).ok_or_else(EvalError::overflow)?;
+    m.zone.add(from, d).ok_or_else(EvalError::time).map(Some)
 }
