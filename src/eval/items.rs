@@ -297,11 +297,7 @@ impl Account {
             } else {
                 self.subjects[s].expires.unwrap_or(at)
             };
-            let new = m
-                .zone
-                .add(base, term.times(periods).ok_or_else(EvalError::overflow)?)
-                .ok_or_else(EvalError::time)?;
-            self.subjects[s].expires = Some(new);
+            self.subjects[s].expires = validity_end(m, base, Some(term), periods)?;
             if from_renewal {
                 self.subjects[s].effective = at;
             }
