@@ -29,6 +29,33 @@ struct Block {
 
 const BLOCK: usize = 1 << 18;
 
+impl Block {
+    /// Each line with its number: its text, or its bytes when they are not UTF-8. A final
+    /// carriage return is not part of the line.
+    fn lines(&self) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
+        // One validation for the whole block; lines are then cut at newlines, which are
+        // always character boundaries.
+        let text = simdutf8::basic::from_utf8(&self.data).ok();
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len()));
+        (self.first_line..).zip(ends).map(move |(line_no, end)| {
+            let (from, to) = (start, end);
+            start = end + 1;
+            let raw = &self.data[from..to];
+            let to = if raw.last() == Some(&b'\r') {
+                to - 1
+            } else {
+                to
+            };
+            let line = match text {
+                Some(t) => t.get(from..to).ok_or(&self.data[from..to]),
+                None => std::str::from_utf8(&self.data[from..to]).map_err(|_| &self.data[from..to]),
+            };
+            (line_no, line)
+        })
+    }
+}
+
 /// Evaluates a JSON Lines stream with `jobs` workers.
 pub fn eval_stream(
     m: &Model,
@@ -125,15 +152,8 @@ pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failu
         let handle = scope.spawn(move || {
             let (mut events, mut bad) = (0u64, 0u64);
             for block in rx {
-                let mut start = 0;
-                let ends = memchr::memchr_iter(b'\n', &block.data)
-                    .chain(std::iter::once(block.data.len()));
-                for (line_no, end) in (block.first_line..).zip(ends) {
-                    let raw = &block.data[start..end];
-                    start = end + 1;
-                    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                    match std::str::from_utf8(raw).map(|t| crate::trace::parse_line(m, t, line_no))
-                    {
+                for (line_no, raw) in block.lines() {
+                    match raw.map(|t| crate::trace::parse_line(m, t, line_no)) {
                         Ok(Ok(Some(p))) => {
                             events += 1;
                             std::hint::black_box(p);
@@ -163,21 +183,17 @@ fn worker(
 ) -> Result<Parts, Failure> {
     let mut run = Run::new(m, opts);
     for block in rx {
-        let mut start = 0;
-        let ends = memchr::memchr_iter(b'\n', &block.data).chain(std::iter::once(block.data.len()));
-        for (line_no, end) in (block.first_line..).zip(ends) {
-            let raw = &block.data[start..end];
-            start = end + 1;
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if jobs == 1 || route(raw) % jobs as u64 == me as u64 {
-                let r = match std::str::from_utf8(raw) {
+        for (line_no, raw) in block.lines() {
+            let bytes = raw.map_or_else(|b| b, str::as_bytes);
+            if jobs == 1 || route(bytes) % jobs as u64 == me as u64 {
+                let r = match raw {
                     Ok(text) => run.line(text, line_no),
                     Err(_) => run.not_text(line_no),
                 };
                 if let Err(stop) = r {
                     return Err(Failure {
                         stop,
-                        text: raw.to_vec(),
+                        text: bytes.to_vec(),
                     });
                 }
             }

@@ -1,7 +1,8 @@
 //! A fast path for the common shape of trace lines: one flat JSON object whose strings hold
 //! no escapes. Anything else (escapes, arrays, nesting outside `dims`, duplicate fields,
-//! malformed JSON) returns `None` and the line goes through serde_json, which also writes
-//! every error message. The two paths must agree on every line both accept (tested).
+//! control characters, malformed JSON) returns `None` and the line goes through serde_json,
+//! which also writes every error message. The two paths must agree on every line both
+//! accept (tested).
 
 /// The fields of a trace line, as text borrowed from it.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -25,15 +26,120 @@ pub(crate) struct Flat<'a> {
     seen: u16,
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Lines up to this long get their quotes found for the whole line at once.
+const MASKED: usize = 256;
+
+/// Bit masks of a line's quotes and of its stops (backslashes and control characters), one
+/// bit per byte: strings are then found by bit arithmetic, not byte by byte.
+struct Masks {
+    quotes: [u64; MASKED / 64],
+    stops: [u64; MASKED / 64],
+}
+
+impl Masks {
+    fn of(s: &[u8]) -> Masks {
+        let mut m = Masks {
+            quotes: [0; MASKED / 64],
+            stops: [0; MASKED / 64],
+        };
+        let mut put = |k: usize, (q, st): (u16, u16)| {
+            m.quotes[k / 4] |= u64::from(q) << (16 * (k % 4));
+            m.stops[k / 4] |= u64::from(st) << (16 * (k % 4));
+        };
+        let chunks = s.chunks_exact(16);
+        let (n, rest) = (chunks.len(), chunks.remainder());
+        for (k, c) in chunks.enumerate() {
+            put(k, classify16(c.try_into().unwrap_or(&[b' '; 16])));
+        }
+        if !rest.is_empty() {
+            // Bytes past the end of the line are padding: they must not read as quotes or stops.
+            let mut last = [b' '; 16];
+            last[..rest.len()].copy_from_slice(rest);
+            put(n, classify16(&last));
+        }
+        m
+    }
+}
+
+/// Which of 16 bytes are quotes, and which are backslashes or control characters.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn classify16(c: &[u8; 16]) -> (u16, u16) {
+    use std::arch::x86_64::*;
+    let lo = i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    let hi = i64::from_le_bytes([c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]]);
+    // SAFETY: SSE2 is part of the x86_64 baseline, so these instructions always exist; they
+    // read and write registers only.
+    unsafe {
+        let v = _mm_set_epi64x(hi, lo);
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let slash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned `b <= 0x1f`: the minimum of b and 0x1f is b.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        (
+            _mm_movemask_epi8(quote) as u16,
+            _mm_movemask_epi8(_mm_or_si128(slash, control)) as u16,
+        )
+    }
+}
+
+/// Which of 16 bytes are quotes, and which are backslashes or control characters.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn classify16(c: &[u8; 16]) -> (u16, u16) {
+    let (mut q, mut s) = (0u16, 0u16);
+    for (j, &b) in c.iter().enumerate() {
+        q |= u16::from(b == b'"') << j;
+        s |= u16::from(b == b'\\' || b < 0x20) << j;
+    }
+    (q, s)
+}
+
+/// The offset of the first `"`, `\` or control character in `s`, if any: eight bytes at a
+/// time, for lines too long to mask.
+#[inline]
+fn string_stop(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let slash = x ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged when it is zero after the xor, or below 0x20. Flags above the
+        // first true one may be spurious; the lowest one is exact.
+        let hit = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let hit = hit & HIGHS;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|p| i + p)
+}
+
 struct Cur<'a> {
+    text: &'a str,
     s: &'a [u8],
     i: usize,
 }
 
 impl<'a> Cur<'a> {
     #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    /// JSON whitespace: space, tab, line feed, carriage return.
+    #[inline]
     fn ws(&mut self) {
-        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\r' | b'\n') {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.peek() {
             self.i += 1;
         }
     }
@@ -41,54 +147,62 @@ impl<'a> Cur<'a> {
     #[inline]
     fn eat(&mut self, b: u8) -> Option<()> {
         self.ws();
-        (self.s.get(self.i) == Some(&b)).then(|| self.i += 1)
+        (self.peek() == Some(b)).then(|| self.i += 1)
     }
 
-    /// A string without escapes: its inside. (Control characters were ruled out for the
-    /// whole line before scanning.)
+    /// A string without escapes or control characters: its inside.
     #[inline]
-    fn string(&mut self, text: &'a str) -> Option<&'a str> {
+    fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let rel = memchr::memchr2(b'"', b'\\', &self.s[start..])?;
-        if self.s[start + rel] != b'"' {
-            return None;
-        }
-        self.i = start + rel + 1;
-        text.get(start..start + rel)
+        let end = start + string_stop(&self.s[start..])?;
+        (self.s[end] == b'"').then_some(())?;
+        self.i = end + 1;
+        self.text.get(start..end)
     }
 
     /// A scalar: a string (quotes kept), a number, `true`, `false` or `null`.
-    fn scalar(&mut self, text: &'a str) -> Option<&'a str> {
+    #[inline]
+    fn scalar(&mut self) -> Option<&'a str> {
         self.ws();
         let start = self.i;
-        match self.s.get(self.i)? {
+        match self.peek()? {
             b'"' => {
-                self.string(text)?;
-                text.get(start..self.i)
+                self.string()?;
+                self.text.get(start..self.i)
             }
-            b'-' | b'0'..=b'9' => {
-                while self.i < self.s.len()
-                    && matches!(
-                        self.s[self.i],
-                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
-                    )
-                {
+            b'0'..=b'9' => {
+                // The common case: a whole number without leading zeros.
+                while let Some(b'0'..=b'9') = self.peek() {
                     self.i += 1;
                 }
-                let t = text.get(start..self.i)?;
-                valid_number(t).then_some(t)
+                match self.peek() {
+                    Some(b'.' | b'e' | b'E' | b'-' | b'+') => self.number(start),
+                    _ if self.s[start] == b'0' && self.i - start > 1 => None,
+                    _ => self.text.get(start..self.i),
+                }
             }
+            b'-' => self.number(start),
             _ => {
                 for lit in ["true", "false", "null"] {
                     if self.s[self.i..].starts_with(lit.as_bytes()) {
                         self.i += lit.len();
-                        return text.get(start..self.i);
+                        return self.text.get(start..self.i);
                     }
                 }
                 None
             }
         }
+    }
+
+    /// Any JSON number starting at `start`.
+    fn number(&mut self, start: usize) -> Option<&'a str> {
+        self.i = start;
+        while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+        let t = self.text.get(start..self.i)?;
+        valid_number(t).then_some(t)
     }
 }
 
@@ -134,7 +248,7 @@ fn valid_number(t: &str) -> bool {
 }
 
 /// The field a key names (15 for any other key).
-#[inline]
+#[inline(always)]
 fn key_bit(k: &[u8]) -> u16 {
     match (k.len(), k.first()) {
         (2, Some(b'a')) if k == b"at" => 0,
@@ -154,91 +268,30 @@ fn key_bit(k: &[u8]) -> u16 {
     }
 }
 
-/// Scans a line; `None` when it is not of the simple shape.
-pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
-    // JSON forbids raw control characters in strings; tabs and carriage returns between
-    // tokens are rare enough to leave to serde as well. One vectorisable pass.
-    if text.bytes().fold(false, |bad, b| bad | (b < 0x20)) {
-        return None;
-    }
+/// Scans a line too long to mask, byte by byte.
+fn scan_long(text: &str) -> Option<Flat<'_>> {
     let mut c = Cur {
+        text,
         s: text.as_bytes(),
         i: 0,
     };
     let mut f = Flat::default();
     c.eat(b'{')?;
     c.ws();
-    if c.s.get(c.i) == Some(&b'}') {
+    if c.peek() == Some(b'}') {
         c.i += 1;
     } else {
         loop {
-            let key = c.string(text)?;
+            let key = c.string()?;
             c.eat(b':')?;
-            let bit = key_bit(key.as_bytes());
-            if bit < 15 {
-                if f.seen & (1 << bit) != 0 {
-                    return None; // a duplicate field: serde says so
-                }
-                f.seen |= 1 << bit;
-            }
-            if bit == 11 {
-                c.ws();
-                if c.s.get(c.i) == Some(&b'n') {
-                    // `"dims": null`
-                    (c.scalar(text)? == "null").then_some(())?;
-                } else {
-                    c.eat(b'{')?;
-                    let start = c.i;
-                    c.ws();
-                    if c.s.get(c.i) != Some(&b'}') {
-                        loop {
-                            c.string(text)?;
-                            c.eat(b':')?;
-                            c.string(text)?;
-                            c.ws();
-                            match c.s.get(c.i)? {
-                                b',' => c.i += 1,
-                                b'}' => break,
-                                _ => return None,
-                            }
-                        }
-                    }
-                    let end = c.i;
-                    c.i += 1;
-                    f.dims = Some(text.get(start..end)?);
-                }
+            let bit = f.claim(key.as_bytes())?;
+            if bit == DIMS {
+                f.dims = c.dims()?;
             } else {
-                let v = c.scalar(text)?;
-                let is_str = v.starts_with('"');
-                let inner = if is_str { &v[1..v.len() - 1] } else { v };
-                // A string field holds a string or null; anything else goes to serde, which explains.
-                let text_field = || -> Option<Option<&str>> {
-                    if v == "null" {
-                        Some(None)
-                    } else if is_str {
-                        Some(Some(inner))
-                    } else {
-                        None
-                    }
-                };
-                match bit {
-                    0 => f.at = text_field()?,
-                    1 => f.ty = text_field()?,
-                    2 => f.account = text_field()?,
-                    3 => f.meter = text_field()?,
-                    4 => f.subject = text_field()?,
-                    5 => f.item = text_field()?,
-                    6 => f.name = text_field()?,
-                    7 => f.quantity = (v != "null").then_some(v),
-                    8 => f.periods = (v != "null").then_some(v),
-                    9 => f.amount = (v != "null").then_some(v),
-                    10 => f.value = Some(v),
-                    12 => f.id = (v != "null").then_some(v),
-                    _ => {}
-                }
+                f.set(bit, c.scalar()?)?;
             }
             c.ws();
-            match c.s.get(c.i)? {
+            match c.peek()? {
                 b',' => c.i += 1,
                 b'}' => {
                     c.i += 1;
@@ -250,6 +303,200 @@ pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
     }
     c.ws();
     (c.i == c.s.len()).then_some(f)
+}
+
+const DIMS: u16 = 11;
+
+impl<'a> Flat<'a> {
+    /// The field a key names, once: a key given twice goes to serde, which says so.
+    #[inline]
+    fn claim(&mut self, key: &[u8]) -> Option<u16> {
+        let bit = key_bit(key);
+        if bit < 15 {
+            if self.seen & (1 << bit) != 0 {
+                return None;
+            }
+            self.seen |= 1 << bit;
+        }
+        Some(bit)
+    }
+
+    /// Stores a scalar's text (strings with their quotes) in the field `bit` names.
+    #[inline]
+    fn set(&mut self, bit: u16, v: &'a str) -> Option<()> {
+        let is_str = v.as_bytes()[0] == b'"';
+        let null = v == "null";
+        // A string field holds a string or null; anything else goes to serde, which explains.
+        let text_field = || -> Option<Option<&'a str>> {
+            if is_str {
+                Some(Some(&v[1..v.len() - 1]))
+            } else if null {
+                Some(None)
+            } else {
+                None
+            }
+        };
+        match bit {
+            0 => self.at = text_field()?,
+            1 => self.ty = text_field()?,
+            2 => self.account = text_field()?,
+            3 => self.meter = text_field()?,
+            4 => self.subject = text_field()?,
+            5 => self.item = text_field()?,
+            6 => self.name = text_field()?,
+            7 => self.quantity = (!null).then_some(v),
+            8 => self.periods = (!null).then_some(v),
+            9 => self.amount = (!null).then_some(v),
+            10 => self.value = Some(v),
+            12 => self.id = (!null).then_some(v),
+            _ => {}
+        }
+        Some(())
+    }
+}
+
+/// Scans a line; `None` when it is not of the simple shape.
+///
+/// A line without backslashes or control characters has no escapes, so its strings are
+/// exactly the runs between consecutive quotes: those come from one vectorised pass, and
+/// the walk below only checks the punctuation between them.
+pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
+    let s = text.as_bytes();
+    if s.len() > MASKED {
+        return scan_long(text);
+    }
+    let masks = Masks::of(s);
+    if masks.stops.iter().any(|&w| w != 0) {
+        return None;
+    }
+    let mut q = Quotes {
+        words: masks.quotes,
+        w: 0,
+    };
+    let mut f = Flat::default();
+    let mut i = spaces(s, 0);
+    (s.get(i) == Some(&b'{')).then_some(())?;
+    i = spaces(s, i + 1);
+    if s.get(i) == Some(&b'}') {
+        return (spaces(s, i + 1) == s.len()).then_some(f);
+    }
+    loop {
+        let close = q.string_at(s, i)?;
+        let bit = f.claim(&s[i + 1..close])?;
+        i = spaces(s, close + 1);
+        (s.get(i) == Some(&b':')).then_some(())?;
+        i = spaces(s, i + 1);
+        match s.get(i)? {
+            b'"' if bit != DIMS => {
+                let close = q.string_at(s, i)?;
+                f.set(bit, text.get(i..=close)?)?;
+                i = close + 1;
+            }
+            b'{' if bit == DIMS => {
+                let start = i + 1;
+                i = spaces(s, start);
+                if s.get(i) != Some(&b'}') {
+                    loop {
+                        i = spaces(s, q.string_at(s, i)? + 1);
+                        (s.get(i) == Some(&b':')).then_some(())?;
+                        i = spaces(s, i + 1);
+                        i = spaces(s, q.string_at(s, i)? + 1);
+                        match s.get(i)? {
+                            b',' => i = spaces(s, i + 1),
+                            b'}' => break,
+                            _ => return None,
+                        }
+                    }
+                }
+                f.dims = Some(text.get(start..i)?);
+                i += 1;
+            }
+            b'"' => return None,
+            _ => {
+                let mut c = Cur { text, s, i };
+                let v = c.scalar()?;
+                i = c.i;
+                if bit == DIMS {
+                    (v == "null").then_some(())?;
+                } else {
+                    f.set(bit, v)?;
+                }
+            }
+        }
+        i = spaces(s, i);
+        match s.get(i)? {
+            b',' => i = spaces(s, i + 1),
+            b'}' => return (spaces(s, i + 1) == s.len()).then_some(f),
+            _ => return None,
+        }
+    }
+}
+
+/// The index of the first byte from `i` that is not a space.
+#[inline]
+fn spaces(s: &[u8], mut i: usize) -> usize {
+    while s.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
+/// A line's quotes, taken in order.
+struct Quotes {
+    words: [u64; MASKED / 64],
+    w: usize,
+}
+
+impl Quotes {
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while let Some(word) = self.words.get_mut(self.w) {
+            if *word != 0 {
+                let bit = word.trailing_zeros() as usize;
+                *word &= *word - 1;
+                return Some(self.w * 64 + bit);
+            }
+            self.w += 1;
+        }
+        None
+    }
+
+    /// The closing quote of the string that must open at `i`: the next quote must be at `i`,
+    /// or the line is not of the simple shape.
+    #[inline]
+    fn string_at(&mut self, s: &[u8], i: usize) -> Option<usize> {
+        (s.get(i) == Some(&b'"') && self.next()? == i).then_some(())?;
+        self.next()
+    }
+}
+
+impl<'a> Cur<'a> {
+    /// The value of `dims`: `null`, or an object of strings (its inside).
+    fn dims(&mut self) -> Option<Option<&'a str>> {
+        self.ws();
+        if self.peek() == Some(b'n') {
+            return (self.scalar()? == "null").then_some(None);
+        }
+        self.eat(b'{')?;
+        let start = self.i;
+        self.ws();
+        if self.peek() != Some(b'}') {
+            loop {
+                self.string()?;
+                self.eat(b':')?;
+                self.string()?;
+                self.ws();
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        }
+        let end = self.i;
+        self.i += 1;
+        Some(Some(self.text.get(start..end)?))
+    }
 }
 
 /// The `"key":"value"` pairs inside a scanned `dims` object.
@@ -267,6 +514,7 @@ impl<'a> Iterator for DimsPairs<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let mut c = Cur {
+            text: self.text,
             s: self.text.as_bytes(),
             i: self.i,
         };
@@ -274,11 +522,11 @@ impl<'a> Iterator for DimsPairs<'a> {
         if c.i >= c.s.len() {
             return None;
         }
-        let k = c.string(self.text)?;
+        let k = c.string()?;
         c.eat(b':')?;
-        let v = c.string(self.text)?;
+        let v = c.string()?;
         c.ws();
-        if c.s.get(c.i) == Some(&b',') {
+        if c.peek() == Some(b',') {
             c.i += 1;
         }
         self.i = c.i;
@@ -300,6 +548,8 @@ mod tests {
             dims_pairs(f.dims.unwrap()).collect::<Vec<_>>(),
             vec![("a", "b")]
         );
+        let f = scan("{ \"quantity\" : 0 , \"id\":-1.5e3}").unwrap();
+        assert_eq!((f.quantity, f.id), (Some("0"), Some("-1.5e3")));
     }
 
     #[test]
@@ -312,11 +562,28 @@ mod tests {
             r#"{"x":[1]}"#,
             r#"{"quantity":01}"#,
             r#"{"quantity":1.}"#,
+            r#"{"quantity":-}"#,
             r#"{"at":"a"} x"#,
             r#"not json"#,
             r#"{"at":"a",}"#,
+            "{\"at\":\"a\tb\"}",
+            "{\t\"quantity\":1}",
+            "{\"account\":\"a long name with a \u{1} control\"}",
         ] {
             assert_eq!(scan(l), None, "{l}");
         }
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_stop() {
+        let long = "abcdefghijklmnopqrstuvwxyz";
+        for stop in ["\"", "\\", "\u{0}", "\u{1f}", "\n"] {
+            for at in 0..long.len() {
+                let s = format!("{}{stop}{}\"", &long[..at], &long[at..]);
+                assert_eq!(string_stop(s.as_bytes()), Some(at), "{s:?}");
+            }
+        }
+        assert_eq!(string_stop("héllo wörld, ünïcode €".as_bytes()), None);
+        assert_eq!(string_stop(b" \x7f~!#"), None);
     }
 }

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::eval::{Event, EventKind, MAX_DIMS};
 use crate::model::{ItemKind, Model, OnM, PType, PVal};
-use crate::time::Instant;
+use crate::time::{Instant, TimeCache};
 
 /// A trace line's event, with its account.
 #[derive(Debug, Clone)]
@@ -93,64 +93,61 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
     <&RawValue>::deserialize(d).map(Some)
 }
 
-/// The fields of a line, from the fast scanner or from serde_json.
-struct Fields<'a> {
-    at: Option<Cow<'a, str>>,
-    ty: Option<Cow<'a, str>>,
-    account: Option<Cow<'a, str>>,
-    meter: Option<Cow<'a, str>>,
-    subject: Option<Cow<'a, str>>,
-    item: Option<Cow<'a, str>>,
-    name: Option<Cow<'a, str>>,
-    quantity: Option<&'a str>,
-    periods: Option<&'a str>,
-    amount: Option<&'a str>,
-    value: Option<&'a str>,
-    id: Option<&'a str>,
-    dims: Dims<'a>,
+/// The fields of a line, from the fast scanner or from serde_json (which may own strings
+/// it unescaped; they are borrowed from it here).
+struct Fields<'f> {
+    at: Option<&'f str>,
+    ty: Option<&'f str>,
+    meter: Option<&'f str>,
+    subject: Option<&'f str>,
+    item: Option<&'f str>,
+    name: Option<&'f str>,
+    quantity: Option<&'f str>,
+    periods: Option<&'f str>,
+    amount: Option<&'f str>,
+    value: Option<&'f str>,
+    id: Option<&'f str>,
+    dims: Dims<'f>,
 }
 
-enum Dims<'a> {
-    Flat(Option<&'a str>),
-    Map(Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>),
+enum Dims<'f> {
+    Flat(Option<&'f str>),
+    Map(Option<&'f BTreeMap<Cow<'f, str>, Cow<'f, str>>>),
 }
 
-impl<'a> Fields<'a> {
-    fn read(text: &'a str, fast: bool) -> Result<Fields<'a>, LineError> {
-        if let Some(f) = crate::scan::scan(text).filter(|_| fast) {
-            let b = |x: Option<&'a str>| x.map(Cow::Borrowed);
-            return Ok(Fields {
-                at: b(f.at),
-                ty: b(f.ty),
-                account: b(f.account),
-                meter: b(f.meter),
-                subject: b(f.subject),
-                item: b(f.item),
-                name: b(f.name),
-                quantity: f.quantity,
-                periods: f.periods,
-                amount: f.amount,
-                value: f.value,
-                id: f.id,
-                dims: Dims::Flat(f.dims),
-            });
+impl<'f> Fields<'f> {
+    fn flat(f: &crate::scan::Flat<'f>) -> Fields<'f> {
+        Fields {
+            at: f.at,
+            ty: f.ty,
+            meter: f.meter,
+            subject: f.subject,
+            item: f.item,
+            name: f.name,
+            quantity: f.quantity,
+            periods: f.periods,
+            amount: f.amount,
+            value: f.value,
+            id: f.id,
+            dims: Dims::Flat(f.dims),
         }
-        let raw: Raw<'a> = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
-        Ok(Fields {
-            at: raw.at,
-            ty: raw.ty,
-            account: raw.account,
-            meter: raw.meter,
-            subject: raw.subject,
-            item: raw.item,
-            name: raw.name,
+    }
+
+    fn serde(raw: &'f Raw<'f>) -> Fields<'f> {
+        Fields {
+            at: raw.at.as_deref(),
+            ty: raw.ty.as_deref(),
+            meter: raw.meter.as_deref(),
+            subject: raw.subject.as_deref(),
+            item: raw.item.as_deref(),
+            name: raw.name.as_deref(),
             quantity: raw.quantity.map(RawValue::get),
             periods: raw.periods.map(RawValue::get),
             amount: raw.amount.map(RawValue::get),
             value: raw.value.map(RawValue::get),
             id: raw.id.map(RawValue::get).filter(|v| *v != "null"),
-            dims: Dims::Map(raw.dims),
-        })
+            dims: Dims::Map(raw.dims.as_ref()),
+        }
     }
 
     /// Each `(dimension, value)` given.
@@ -185,29 +182,38 @@ pub fn parse_line_with<'a>(
     line: u64,
     fast: bool,
 ) -> Result<Option<Parsed<'a>>, LineError> {
+    if fast && let Some(flat) = crate::scan::scan(text) {
+        let account = flat.account.map_or(Cow::Borrowed("default"), Cow::Borrowed);
+        return event(m, &Fields::flat(&flat), line).map(|event| Some(Parsed { account, event }));
+    }
     if text.trim_ascii().is_empty() {
         return Ok(None);
     }
-    let raw = Fields::read(text, fast)?;
-    let at_text = raw.at.as_deref().ok_or_else(|| {
+    let raw: Raw<'a> = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
+    let event = event(m, &Fields::serde(&raw), line)?;
+    let account = raw.account.unwrap_or(Cow::Borrowed("default"));
+    Ok(Some(Parsed { account, event }))
+}
+
+/// The event a line's fields describe.
+fn event(m: &Model, raw: &Fields<'_>, line: u64) -> Result<Event, LineError> {
+    let at_text = raw.at.ok_or_else(|| {
         bad(
             "at",
             "missing: every event needs a time, e.g. \"2026-03-01T08:00:00+08:00\"",
         )
     })?;
     let at = parse_time(at_text)?;
-    let ty = raw.ty.as_deref().ok_or_else(|| {
+    let ty = raw.ty.ok_or_else(|| {
         bad(
             "type",
             "missing: one of usage, purchase, renew, enable, disable, topup, set",
         )
     })?;
-    let account = raw.account.clone().unwrap_or(Cow::Borrowed("default"));
     let kind = match ty {
         "usage" => {
             let mname = raw
                 .meter
-                .as_deref()
                 .ok_or_else(|| bad("meter", "missing: a usage names its meter"))?;
             let meter = m.meter_id(mname).ok_or_else(|| {
                 bad(
@@ -246,7 +252,7 @@ pub fn parse_line_with<'a>(
                 }
                 Ok(())
             })?;
-            let subject = raw.subject.as_deref().map(str::to_string);
+            let subject = raw.subject.map(str::to_string);
             if me.distinct && subject.is_none() {
                 return Err(bad(
                     "subject",
@@ -261,7 +267,7 @@ pub fn parse_line_with<'a>(
             }
         }
         "purchase" => {
-            let item = item(m, raw.item.as_deref())?;
+            let item = item(m, raw.item)?;
             let it = &m.items[item];
             if !matches!(
                 it.kind,
@@ -292,7 +298,7 @@ pub fn parse_line_with<'a>(
             }
         }
         "renew" => {
-            let item = item(m, raw.item.as_deref())?;
+            let item = item(m, raw.item)?;
             let it = &m.items[item];
             let renewable = it.lifecycle.is_some_and(|l| {
                 m.lifecycles[l]
@@ -309,7 +315,7 @@ pub fn parse_line_with<'a>(
                     ),
                 ));
             }
-            let number = match raw.subject.as_deref() {
+            let number = match raw.subject {
                 None => None,
                 Some(s) => {
                     let n = s
@@ -328,7 +334,7 @@ pub fn parse_line_with<'a>(
             }
         }
         "enable" | "disable" => {
-            let item = item(m, raw.item.as_deref())?;
+            let item = item(m, raw.item)?;
             if !matches!(m.items[item].kind, ItemKind::Resource { .. }) {
                 return Err(bad(
                     "item",
@@ -360,7 +366,6 @@ pub fn parse_line_with<'a>(
         "set" => {
             let name = raw
                 .name
-                .as_deref()
                 .ok_or_else(|| bad("name", "missing: a `set` names a parameter"))?;
             let param = *m.param_ix.get(name).ok_or_else(|| {
                 bad(
@@ -388,10 +393,7 @@ pub fn parse_line_with<'a>(
         }
     };
     let id = raw.id.map(event_id);
-    Ok(Some(Parsed {
-        account,
-        event: Event { line, at, id, kind },
-    }))
+    Ok(Event { line, at, id, kind })
 }
 
 fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
@@ -522,8 +524,14 @@ fn exact(s: &str, d: Decimal) -> bool {
     }
 }
 
+thread_local! {
+    static TIMES: std::cell::RefCell<TimeCache> = const { std::cell::RefCell::new(TimeCache::EMPTY) };
+}
+
 fn parse_time(s: &str) -> Result<Instant, LineError> {
-    if let Some(t) = crate::time::fast_rfc3339(s) {
+    // The cache is exact (tested against a fresh read), so sharing it per thread is safe.
+    let fast = TIMES.with_borrow_mut(|c| c.parse(s));
+    if let Some(t) = fast {
         return Ok(t);
     }
     let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {

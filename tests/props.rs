@@ -260,8 +260,18 @@ fn line_strategy() -> impl Strategy<Value = String> {
         r#""a\"b""#,
         r#""tab	""#,
         "01",
+        // Long enough that the line is scanned byte by byte, not through quote masks.
+        r#""a-very-long-account-name-that-goes-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on""#,
+        r#"{"a":"b", "c" : "d"}"#,
+        "\"\u{1}\"",
+        r#""\u0041""#,
+        "\"é€\"",
     ]);
-    prop::collection::vec((key, val, prop::sample::select(vec!["", " "])), 0..8).prop_map(|kv| {
+    prop::collection::vec(
+        (key, val, prop::sample::select(vec!["", " ", "\t", "\r\n "])),
+        0..8,
+    )
+    .prop_map(|kv| {
         let body: Vec<String> = kv
             .iter()
             .map(|(k, v, sp)| format!("\"{k}\":{sp}{v}"))
