@@ -4,26 +4,99 @@
 //! which also writes every error message. The two paths must agree on every line both
 //! accept (tested).
 
-/// The fields of a trace line, as text borrowed from it.
+/// The fields of a trace line, as text borrowed from it, indexed by [`Field`].
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Flat<'a> {
-    pub at: Option<&'a str>,
-    pub ty: Option<&'a str>,
-    pub account: Option<&'a str>,
-    pub meter: Option<&'a str>,
-    pub subject: Option<&'a str>,
-    pub item: Option<&'a str>,
-    pub name: Option<&'a str>,
-    /// Raw JSON text of numbers (a number, or a string with its quotes).
-    pub quantity: Option<&'a str>,
-    pub periods: Option<&'a str>,
-    pub amount: Option<&'a str>,
-    pub value: Option<&'a str>,
-    pub id: Option<&'a str>,
-    /// The inside of the `dims` object.
-    pub dims: Option<&'a str>,
-    /// Set when a field was given the JSON `null` (serde reads it as absent, except `value`).
+    /// Strings hold their inside; numbers and `value` their raw JSON text (a number, or a
+    /// string with its quotes); `dims` the inside of its object.
+    vals: [Option<&'a str>; FIELDS],
+    /// Fields seen, `null` included (serde reads `null` as absent, except for `value`).
     seen: u16,
+}
+
+/// The fields a trace line may have, in [`Flat`]'s order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Field {
+    At,
+    Type,
+    Account,
+    Meter,
+    Subject,
+    Item,
+    Name,
+    Quantity,
+    Periods,
+    Amount,
+    Value,
+    Dims,
+    Id,
+}
+
+const FIELDS: usize = 13;
+const KEYS: [&str; FIELDS] = [
+    "at", "type", "account", "meter", "subject", "item", "name", "quantity", "periods", "amount",
+    "value", "dims", "id",
+];
+/// Not a field: other keys are allowed and ignored.
+const OTHER: u16 = 15;
+const DIMS: u16 = Field::Dims as u16;
+
+impl<'a> Flat<'a> {
+    #[inline]
+    pub(crate) fn get(&self, f: Field) -> Option<&'a str> {
+        self.vals[f as usize]
+    }
+}
+
+/// A key of at most 8 bytes as a little-endian word (zero-padded).
+const fn key_word(k: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut j = k.len();
+    while j > 0 {
+        j -= 1;
+        w = (w << 8) | k[j] as u64;
+    }
+    w
+}
+
+/// Multiplier of a perfect hash of the field names' words into 16 slots (found by search).
+const KEY_HASH: u64 = 0x2de9_4b6a_a780_cebd;
+
+#[inline(always)]
+const fn key_slot(w: u64) -> usize {
+    (w.wrapping_mul(KEY_HASH) >> 60) as usize
+}
+
+/// Per slot: the word of the field name hashed there, and the field.
+const KEY_TABLE: [(u64, u16); 16] = {
+    let mut t = [(u64::MAX, OTHER); 16];
+    let mut f = 0;
+    while f < FIELDS {
+        let w = key_word(KEYS[f].as_bytes());
+        let slot = key_slot(w);
+        assert!(t[slot].1 == OTHER, "two field names share a slot");
+        t[slot] = (w, f as u16);
+        f += 1;
+    }
+    t
+};
+
+/// The field a key's word names: one multiply, one load, one compare, no branches on the
+/// key's text (trace lines repeat keys in patterns that indirect jumps mispredict).
+#[inline(always)]
+fn field_of_word(w: u64) -> u16 {
+    let (word, field) = KEY_TABLE[key_slot(w)];
+    if word == w { field } else { OTHER }
+}
+
+/// The field a key names ([`OTHER`] for any other key).
+#[inline]
+fn key_bit(k: &[u8]) -> u16 {
+    if k.len() > 8 || k.is_empty() {
+        return OTHER;
+    }
+    field_of_word(key_word(k))
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -32,36 +105,41 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// Lines up to this long get their quotes found for the whole line at once.
 const MASKED: usize = 256;
 
-/// Bit masks of a line's quotes and of its stops (backslashes and control characters), one
-/// bit per byte: strings are then found by bit arithmetic, not byte by byte.
-struct Masks {
-    quotes: [u64; MASKED / 64],
-    stops: [u64; MASKED / 64],
-}
+const WORDS: usize = MASKED / 64;
 
-impl Masks {
-    fn of(s: &[u8]) -> Masks {
-        let mut m = Masks {
-            quotes: [0; MASKED / 64],
-            stops: [0; MASKED / 64],
-        };
-        let mut put = |k: usize, (q, st): (u16, u16)| {
-            m.quotes[k / 4] |= u64::from(q) << (16 * (k % 4));
-            m.stops[k / 4] |= u64::from(st) << (16 * (k % 4));
-        };
-        let chunks = s.chunks_exact(16);
-        let (n, rest) = (chunks.len(), chunks.remainder());
-        for (k, c) in chunks.enumerate() {
-            put(k, classify16(c.try_into().unwrap_or(&[b' '; 16])));
+/// The quotes of a line of at most [`MASKED`] bytes as bit masks, one bit per byte, so that
+/// strings are found by bit arithmetic, not byte by byte; `None` when the line has a
+/// backslash or a control character. Each word is built in registers and stored once.
+#[inline]
+fn quote_words(s: &[u8]) -> Option<[u64; WORDS]> {
+    let mut quotes = [0u64; WORDS];
+    let mut stops = 0u16;
+    for (w, word) in quotes.iter_mut().enumerate() {
+        let mut q = 0u64;
+        for k in 0..4 {
+            let at = w * 64 + k * 16;
+            let (cq, cs) = match s.get(at..at + 16) {
+                Some(c) => classify16(c.try_into().ok()?),
+                None if at >= s.len() => (0, 0),
+                None if s.len() >= 16 => {
+                    // The line's last 16 bytes, shifted so that bit 0 is the byte at `at`.
+                    let (cq, cs) = classify16(s[s.len() - 16..].try_into().ok()?);
+                    let shift = 16 - (s.len() - at);
+                    (cq >> shift, cs >> shift)
+                }
+                None => {
+                    // Padding past the end must not read as quotes or stops.
+                    let mut c = [b' '; 16];
+                    c[..s.len() - at].copy_from_slice(&s[at..]);
+                    classify16(&c)
+                }
+            };
+            q |= u64::from(cq) << (16 * k);
+            stops |= cs;
         }
-        if !rest.is_empty() {
-            // Bytes past the end of the line are padding: they must not read as quotes or stops.
-            let mut last = [b' '; 16];
-            last[..rest.len()].copy_from_slice(rest);
-            put(n, classify16(&last));
-        }
-        m
+        *word = q;
     }
+    (stops == 0).then_some(quotes)
 }
 
 /// Which of 16 bytes are quotes, and which are backslashes or control characters.
@@ -247,27 +325,6 @@ fn valid_number(t: &str) -> bool {
     i == b.len()
 }
 
-/// The field a key names (15 for any other key).
-#[inline(always)]
-fn key_bit(k: &[u8]) -> u16 {
-    match (k.len(), k.first()) {
-        (2, Some(b'a')) if k == b"at" => 0,
-        (4, Some(b't')) if k == b"type" => 1,
-        (7, Some(b'a')) if k == b"account" => 2,
-        (5, Some(b'm')) if k == b"meter" => 3,
-        (7, Some(b's')) if k == b"subject" => 4,
-        (4, Some(b'i')) if k == b"item" => 5,
-        (4, Some(b'n')) if k == b"name" => 6,
-        (8, Some(b'q')) if k == b"quantity" => 7,
-        (7, Some(b'p')) if k == b"periods" => 8,
-        (6, Some(b'a')) if k == b"amount" => 9,
-        (5, Some(b'v')) if k == b"value" => 10,
-        (4, Some(b'd')) if k == b"dims" => 11,
-        (2, Some(b'i')) if k == b"id" => 12,
-        _ => 15,
-    }
-}
-
 /// Scans a line too long to mask, byte by byte.
 fn scan_long(text: &str) -> Option<Flat<'_>> {
     let mut c = Cur {
@@ -284,9 +341,9 @@ fn scan_long(text: &str) -> Option<Flat<'_>> {
         loop {
             let key = c.string()?;
             c.eat(b':')?;
-            let bit = f.claim(key.as_bytes())?;
+            let bit = f.claim(key_bit(key.as_bytes()))?;
             if bit == DIMS {
-                f.dims = c.dims()?;
+                f.vals[Field::Dims as usize] = c.dims()?;
             } else {
                 f.set(bit, c.scalar()?)?;
             }
@@ -305,14 +362,11 @@ fn scan_long(text: &str) -> Option<Flat<'_>> {
     (c.i == c.s.len()).then_some(f)
 }
 
-const DIMS: u16 = 11;
-
 impl<'a> Flat<'a> {
-    /// The field a key names, once: a key given twice goes to serde, which says so.
+    /// Marks a field seen: a key given twice goes to serde, which says so.
     #[inline]
-    fn claim(&mut self, key: &[u8]) -> Option<u16> {
-        let bit = key_bit(key);
-        if bit < 15 {
+    fn claim(&mut self, bit: u16) -> Option<u16> {
+        if bit != OTHER {
             if self.seen & (1 << bit) != 0 {
                 return None;
             }
@@ -324,33 +378,26 @@ impl<'a> Flat<'a> {
     /// Stores a scalar's text (strings with their quotes) in the field `bit` names.
     #[inline]
     fn set(&mut self, bit: u16, v: &'a str) -> Option<()> {
+        let Some(slot) = self.vals.get_mut(usize::from(bit)) else {
+            return Some(()); // another key
+        };
         let is_str = v.as_bytes()[0] == b'"';
         let null = v == "null";
-        // A string field holds a string or null; anything else goes to serde, which explains.
-        let text_field = || -> Option<Option<&'a str>> {
+        *slot = if bit <= Field::Name as u16 {
+            // A string field holds a string or null; anything else goes to serde, which
+            // explains.
             if is_str {
-                Some(Some(&v[1..v.len() - 1]))
+                Some(&v[1..v.len() - 1])
             } else if null {
-                Some(None)
-            } else {
                 None
+            } else {
+                return None;
             }
+        } else if bit == Field::Value as u16 {
+            Some(v)
+        } else {
+            (!null).then_some(v)
         };
-        match bit {
-            0 => self.at = text_field()?,
-            1 => self.ty = text_field()?,
-            2 => self.account = text_field()?,
-            3 => self.meter = text_field()?,
-            4 => self.subject = text_field()?,
-            5 => self.item = text_field()?,
-            6 => self.name = text_field()?,
-            7 => self.quantity = (!null).then_some(v),
-            8 => self.periods = (!null).then_some(v),
-            9 => self.amount = (!null).then_some(v),
-            10 => self.value = Some(v),
-            12 => self.id = (!null).then_some(v),
-            _ => {}
-        }
         Some(())
     }
 }
@@ -365,12 +412,10 @@ pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
     if s.len() > MASKED {
         return scan_long(text);
     }
-    let masks = Masks::of(s);
-    if masks.stops.iter().any(|&w| w != 0) {
-        return None;
-    }
+    let words = quote_words(s)?;
     let mut q = Quotes {
-        words: masks.quotes,
+        cur: words[0],
+        words,
         w: 0,
     };
     let mut f = Flat::default();
@@ -382,7 +427,24 @@ pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
     }
     loop {
         let close = q.string_at(s, i)?;
-        let bit = f.claim(&s[i + 1..close])?;
+        let len = close - i - 1;
+        // The key's word straight from the line when 8 bytes follow its quote.
+        let word = match s.get(i + 1..i + 9) {
+            Some(w) if len <= 8 => {
+                let w = u64::from_le_bytes(w.try_into().ok()?);
+                Some(if len == 8 {
+                    w
+                } else {
+                    w & ((1u64 << (8 * len)) - 1)
+                })
+            }
+            _ => None,
+        };
+        let bit = match word {
+            Some(w) if len > 0 => field_of_word(w),
+            _ => key_bit(&s[i + 1..close]),
+        };
+        let bit = f.claim(bit)?;
         i = spaces(s, close + 1);
         (s.get(i) == Some(&b':')).then_some(())?;
         i = spaces(s, i + 1);
@@ -408,7 +470,7 @@ pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
                         }
                     }
                 }
-                f.dims = Some(text.get(start..i)?);
+                f.vals[Field::Dims as usize] = Some(text.get(start..i)?);
                 i += 1;
             }
             b'"' => return None,
@@ -443,22 +505,22 @@ fn spaces(s: &[u8], mut i: usize) -> usize {
 
 /// A line's quotes, taken in order.
 struct Quotes {
-    words: [u64; MASKED / 64],
+    /// What is left of word `w`.
+    cur: u64,
+    words: [u64; WORDS],
     w: usize,
 }
 
 impl Quotes {
     #[inline]
     fn next(&mut self) -> Option<usize> {
-        while let Some(word) = self.words.get_mut(self.w) {
-            if *word != 0 {
-                let bit = word.trailing_zeros() as usize;
-                *word &= *word - 1;
-                return Some(self.w * 64 + bit);
-            }
+        while self.cur == 0 {
             self.w += 1;
+            self.cur = *self.words.get(self.w)?;
         }
-        None
+        let bit = self.cur.trailing_zeros() as usize;
+        self.cur &= self.cur - 1;
+        Some(self.w * 64 + bit)
     }
 
     /// The closing quote of the string that must open at `i`: the next quote must be at `i`,
@@ -541,15 +603,18 @@ mod tests {
     #[test]
     fn simple_lines_scan() {
         let f = scan(r#"{"at":"2026-01-01T00:00:00+08:00","type":"usage","meter":"email","quantity":3,"dims":{"a":"b"}}"#).unwrap();
-        assert_eq!(f.at, Some("2026-01-01T00:00:00+08:00"));
-        assert_eq!(f.quantity, Some("3"));
-        assert_eq!(f.dims, Some(r#""a":"b""#));
+        assert_eq!(f.get(Field::At), Some("2026-01-01T00:00:00+08:00"));
+        assert_eq!(f.get(Field::Quantity), Some("3"));
+        assert_eq!(f.get(Field::Dims), Some(r#""a":"b""#));
         assert_eq!(
-            dims_pairs(f.dims.unwrap()).collect::<Vec<_>>(),
+            dims_pairs(f.get(Field::Dims).unwrap()).collect::<Vec<_>>(),
             vec![("a", "b")]
         );
         let f = scan("{ \"quantity\" : 0 , \"id\":-1.5e3}").unwrap();
-        assert_eq!((f.quantity, f.id), (Some("0"), Some("-1.5e3")));
+        assert_eq!(
+            (f.get(Field::Quantity), f.get(Field::Id)),
+            (Some("0"), Some("-1.5e3"))
+        );
     }
 
     #[test]
@@ -571,6 +636,53 @@ mod tests {
             "{\"account\":\"a long name with a \u{1} control\"}",
         ] {
             assert_eq!(scan(l), None, "{l}");
+        }
+    }
+
+    #[test]
+    fn every_field_name_and_nothing_else_is_a_field() {
+        for (f, k) in KEYS.iter().enumerate() {
+            assert_eq!(key_bit(k.as_bytes()), f as u16, "{k}");
+        }
+        for k in [
+            "",
+            "a",
+            "ATT",
+            "at ",
+            "tyep",
+            "accounts",
+            "quantit",
+            "quantityy",
+            "\0",
+        ] {
+            assert_eq!(key_bit(k.as_bytes()), OTHER, "{k:?}");
+        }
+        // Keys read from the line (8 bytes at once) and from the byte scanner agree.
+        for k in KEYS.iter().chain(&["x", "idx", "meters", r"at\u0000"]) {
+            let line = format!("{{\"{k}\":null}}");
+            let (fast, long) = (scan(&line), scan_long(&line));
+            assert_eq!(fast, long, "{line}");
+        }
+    }
+
+    #[test]
+    fn quote_masks_match_the_bytes_at_every_length() {
+        for len in 0..=MASKED {
+            let line: Vec<u8> = (0..len)
+                .map(|j| if (j * 7 + len) % 5 == 0 { b'"' } else { b'a' })
+                .collect();
+            let mut want = [0u64; WORDS];
+            for (j, _) in line.iter().enumerate().filter(|(_, b)| **b == b'"') {
+                want[j / 64] |= 1 << (j % 64);
+            }
+            assert_eq!(quote_words(&line), Some(want), "{len}");
+            for stop in [b'\\', b'\n', 0] {
+                if len > 0 {
+                    let mut bad = line.clone();
+                    bad[len - 1] = stop;
+                    assert_eq!(quote_words(&bad), None, "{len} {stop}");
+                }
+            }
         }
     }
 

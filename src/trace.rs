@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::eval::{Event, EventKind, MAX_DIMS};
 use crate::model::{ItemKind, Model, OnM, PType, PVal};
+use crate::scan::Field;
 use crate::time::{Instant, TimeCache};
 
 /// A trace line's event, with its account.
@@ -118,18 +119,18 @@ enum Dims<'f> {
 impl<'f> Fields<'f> {
     fn flat(f: &crate::scan::Flat<'f>) -> Fields<'f> {
         Fields {
-            at: f.at,
-            ty: f.ty,
-            meter: f.meter,
-            subject: f.subject,
-            item: f.item,
-            name: f.name,
-            quantity: f.quantity,
-            periods: f.periods,
-            amount: f.amount,
-            value: f.value,
-            id: f.id,
-            dims: Dims::Flat(f.dims),
+            at: f.get(Field::At),
+            ty: f.get(Field::Type),
+            meter: f.get(Field::Meter),
+            subject: f.get(Field::Subject),
+            item: f.get(Field::Item),
+            name: f.get(Field::Name),
+            quantity: f.get(Field::Quantity),
+            periods: f.get(Field::Periods),
+            amount: f.get(Field::Amount),
+            value: f.get(Field::Value),
+            id: f.get(Field::Id),
+            dims: Dims::Flat(f.get(Field::Dims)),
         }
     }
 
@@ -183,7 +184,9 @@ pub fn parse_line_with<'a>(
     fast: bool,
 ) -> Result<Option<Parsed<'a>>, LineError> {
     if fast && let Some(flat) = crate::scan::scan(text) {
-        let account = flat.account.map_or(Cow::Borrowed("default"), Cow::Borrowed);
+        let account = flat
+            .get(Field::Account)
+            .map_or(Cow::Borrowed("default"), Cow::Borrowed);
         return event(m, &Fields::flat(&flat), line).map(|event| Some(Parsed { account, event }));
     }
     if text.trim_ascii().is_empty() {
@@ -447,16 +450,17 @@ fn opt_number(v: Option<&str>, field: &'static str) -> Result<Option<Decimal>, L
 
 /// A JSON number or decimal string, read exactly.
 fn number(text: &str, field: &'static str) -> Result<Decimal, LineError> {
-    let t = text.trim();
     // The common case: a plain whole number of at most 18 digits.
-    if !t.is_empty()
-        && t.len() <= 18
-        && t.bytes().all(|b| b.is_ascii_digit())
-        && (t.len() == 1 || !t.starts_with('0'))
-    {
-        let n = t.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
-        return Ok(Decimal::from(n));
+    let b = text.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && (b.len() == 1 || b[0] != b'0') {
+        let n = b.iter().try_fold(0u64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u64::from(c - b'0'))
+        });
+        if let Some(n) = n {
+            return Ok(Decimal::from(n));
+        }
     }
+    let t = text.trim();
     let s: Cow<'_, str> = if t.starts_with('"') {
         Cow::Owned(
             serde_json::from_str::<String>(t)
