@@ -273,7 +273,10 @@ fn read_blocks(
 
 /// Which worker owns a line: a hash (FNV-1a) of its top-level `account` (default `"default"`).
 fn route(line: &[u8]) -> u64 {
-    let key = account_of(line);
+    let key = match account_fast(line) {
+        Some(k) => k.map(std::borrow::Cow::Borrowed),
+        None => account_of(line),
+    };
     let bytes: &[u8] = match &key {
         Some(k) => k,
         None => b"default",
@@ -281,6 +284,59 @@ fn route(line: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// [`account_of`] for short lines without escapes or control characters (`None` for other
+/// lines): their strings are exactly the runs between consecutive quotes, so only the short
+/// gaps between strings are read byte by byte, for braces; and the walk stops at the account.
+fn account_fast(line: &[u8]) -> Option<Option<&[u8]>> {
+    if line.len() > crate::scan::MASKED {
+        return None;
+    }
+    let words = crate::scan::quote_words(line)?;
+    let mut quotes = words.iter().enumerate().flat_map(|(w, &word)| {
+        let mut word = word;
+        std::iter::from_fn(move || {
+            (word != 0).then(|| {
+                let bit = word.trailing_zeros() as usize;
+                word &= word - 1;
+                w * 64 + bit
+            })
+        })
+    });
+    let (mut depth, mut from) = (0i32, 0usize);
+    while let Some(open) = quotes.next() {
+        let close = quotes.next()?;
+        for &b in &line[from..open] {
+            match b {
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth -= 1,
+                _ => {}
+            }
+        }
+        from = close + 1;
+        if depth != 1 || &line[open..=close] != b"\"account\"" {
+            continue;
+        }
+        let mut j = close + 1;
+        while line.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        if line.get(j) != Some(&b':') {
+            continue;
+        }
+        j += 1;
+        while line.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        if line.get(j) != Some(&b'"') {
+            return Some(None);
+        }
+        let vopen = quotes.next()?;
+        let vclose = quotes.next()?;
+        return (vopen == j).then_some(Some(&line[vopen + 1..vclose]));
+    }
+    Some(None)
 }
 
 /// The value of the top-level `"account"` key, if it is a string (escapes decoded).
@@ -361,5 +417,57 @@ mod tests {
         );
         assert_eq!(account_of(br#"{"type":"usage"}"#), None);
         assert_eq!(account_of(b"not json"), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 3000,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0xacc7),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        #[test]
+        fn the_fast_account_agrees_on_random_lines(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{", "}", "[", "]", ",", ":", " ", "\"account\"", "\"a\"", "\"acct-1\"",
+                    "null", "1", "\"", "\\", "\t", "\"x\":{\"account\":\"n\"}",
+                ]),
+                0..24,
+            )
+        ) {
+            let line = parts.concat();
+            if let Some(fast) = account_fast(line.as_bytes()) {
+                let slow = account_of(line.as_bytes());
+                proptest::prop_assert_eq!(fast, slow.as_deref(), "{}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_account_agrees() {
+        for line in [
+            r#"{"at":"x","account":"a1"}"#,
+            r#"{"dims":{"account":"no"},"account" : "yes"}"#,
+            r#"{"type":"account","account":"yes"}"#,
+            r#"{"account":null}"#,
+            r#"{"account":1}"#,
+            r#"{"x":[{"account":"no"}],"account":"a"}"#,
+            r#"{"type":"usage"}"#,
+            r#"{"account""#,
+            r#"{"account":"a"#,
+            r#"{"dims":{"a":"b"},"x":{"y":{"account":"deep"}},"account":"a"}"#,
+            r#"{"account":"#,
+            r#"{"account":"a","account":"b"}"#,
+            r#"not json"#,
+            r#""account":"top""#,
+            r#"}{"account":"x"}"#,
+        ] {
+            // `None` hands the line to `account_of`; an answer must be its answer.
+            if let Some(fast) = account_fast(line.as_bytes()) {
+                assert_eq!(fast, account_of(line.as_bytes()).as_deref(), "{line}");
+            }
+        }
     }
 }

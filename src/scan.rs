@@ -103,15 +103,15 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Lines up to this long get their quotes found for the whole line at once.
-const MASKED: usize = 256;
+pub(crate) const MASKED: usize = 256;
 
-const WORDS: usize = MASKED / 64;
+pub(crate) const WORDS: usize = MASKED / 64;
 
 /// The quotes of a line of at most [`MASKED`] bytes as bit masks, one bit per byte, so that
 /// strings are found by bit arithmetic, not byte by byte; `None` when the line has a
 /// backslash or a control character. Each word is built in registers and stored once.
 #[inline]
-fn quote_words(s: &[u8]) -> Option<[u64; WORDS]> {
+pub(crate) fn quote_words(s: &[u8]) -> Option<[u64; WORDS]> {
     let mut quotes = [0u64; WORDS];
     let mut stops = 0u16;
     for (w, word) in quotes.iter_mut().enumerate() {
