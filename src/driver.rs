@@ -1,7 +1,7 @@
 //! Driving an evaluation: trace lines in (validated, routed to their accounts, checked for
 //! time order), a [`Report`] out.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use rust_decimal::Decimal;
 
@@ -36,7 +36,8 @@ pub struct Run<'m> {
     m: &'m Model,
     opts: Options,
     accounts: Vec<Account>,
-    index: HashMap<String, usize>,
+    /// Account name to index (an Fx hash: the map is only looked up, never listed).
+    index: FxHashMap<String, usize>,
     invalid: Vec<InvalidOut>,
     after_until: u64,
     latest: Option<Instant>,
@@ -61,7 +62,7 @@ impl<'m> Run<'m> {
             m,
             opts,
             accounts: Vec::new(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             invalid: Vec::new(),
             after_until: 0,
             latest: None,

@@ -293,17 +293,7 @@ fn account_fast(line: &[u8]) -> Option<Option<&[u8]>> {
     if line.len() > crate::scan::MASKED {
         return None;
     }
-    let words = crate::scan::quote_words(line)?;
-    let mut quotes = words.iter().enumerate().flat_map(|(w, &word)| {
-        let mut word = word;
-        std::iter::from_fn(move || {
-            (word != 0).then(|| {
-                let bit = word.trailing_zeros() as usize;
-                word &= word - 1;
-                w * 64 + bit
-            })
-        })
-    });
+    let mut quotes = crate::scan::Quotes::new(crate::scan::quote_words(line)?);
     let (mut depth, mut from) = (0i32, 0usize);
     while let Some(open) = quotes.next() {
         let close = quotes.next()?;

@@ -412,12 +412,7 @@ pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
     if s.len() > MASKED {
         return scan_long(text);
     }
-    let words = quote_words(s)?;
-    let mut q = Quotes {
-        cur: words[0],
-        words,
-        w: 0,
-    };
+    let mut q = Quotes::new(quote_words(s)?);
     let mut f = Flat::default();
     let mut i = spaces(s, 0);
     (s.get(i) == Some(&b'{')).then_some(())?;
@@ -504,7 +499,7 @@ fn spaces(s: &[u8], mut i: usize) -> usize {
 }
 
 /// A line's quotes, taken in order.
-struct Quotes {
+pub(crate) struct Quotes {
     /// What is left of word `w`.
     cur: u64,
     words: [u64; WORDS],
@@ -512,8 +507,17 @@ struct Quotes {
 }
 
 impl Quotes {
+    pub(crate) fn new(words: [u64; WORDS]) -> Quotes {
+        Quotes {
+            cur: words[0],
+            words,
+            w: 0,
+        }
+    }
+
+    /// The position of the next quote.
     #[inline]
-    fn next(&mut self) -> Option<usize> {
+    pub(crate) fn next(&mut self) -> Option<usize> {
         while self.cur == 0 {
             self.w += 1;
             self.cur = *self.words.get(self.w)?;
