@@ -145,3 +145,33 @@ fn bad_options_are_refused() {
         run.line(l, i as u64 + 1).unwrap();
     }
 }
+
+#[test]
+fn the_json_report_is_the_same_written_on_any_number_of_threads() {
+    for rules in RULES {
+        let o = opts(4_000, 150, 7);
+        let t = trace(rules, &o);
+        let path = format!("{}/{rules}", env!("CARGO_MANIFEST_DIR"));
+        let m = common::model(&std::fs::read_to_string(&path).unwrap(), rules);
+        let opts = tariff::driver::Options {
+            keep_going: true,
+            ..Default::default()
+        };
+        let report = tariff::parallel::eval_stream(&m, &opts, &t[..], 2).unwrap();
+        assert!(report.accounts.len() > 100, "{rules}");
+        let one_pass = serde_json::to_string_pretty(&report).unwrap();
+        for jobs in [1, 2, 3, 8] {
+            assert_eq!(
+                report.to_json_on(jobs),
+                one_pass,
+                "{rules} on {jobs} threads"
+            );
+        }
+        let mut empty = report.clone();
+        empty.accounts.clear();
+        assert_eq!(
+            empty.to_json(),
+            serde_json::to_string_pretty(&empty).unwrap()
+        );
+    }
+}
