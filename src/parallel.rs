@@ -65,6 +65,29 @@ pub fn eval_stream(
 ) -> Result<Report, Failure> {
     let jobs = jobs.max(1);
     let progress = std::io::stderr().is_terminal();
+    if jobs == 1 {
+        // One core: read and evaluate on this thread, with no hand-over.
+        let mut run = Run::new(m, opts.clone());
+        let mut failure = None;
+        let read = read_blocks(
+            &mut input,
+            |b| match feed(&mut run, &b, 0, 1) {
+                Ok(()) => true,
+                Err(f) => {
+                    failure = Some(f);
+                    false
+                }
+            },
+            progress,
+        );
+        if let Some(f) = failure.or(read.err()) {
+            return Err(f);
+        }
+        return assemble(m, opts, vec![run.into_parts()], 1).map_err(|stop| Failure {
+            stop,
+            text: Vec::new(),
+        });
+    }
     let (parts, failure) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
@@ -144,34 +167,29 @@ pub fn eval_stream(
     })
 }
 
-/// Reads and parses every line on one worker thread, as [`eval_stream`] does, and evaluates
-/// nothing: the floor that evaluation is measured against. Returns (events, bad lines).
+/// Reads and parses every line on this thread, as [`eval_stream`] does with one job, and
+/// evaluates nothing: the floor that evaluation is measured against. Returns (events, bad
+/// lines).
 pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failure> {
-    std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<Arc<Block>>(8);
-        let handle = scope.spawn(move || {
-            let (mut events, mut bad) = (0u64, 0u64);
-            for block in rx {
-                for (line_no, raw) in block.lines() {
-                    match raw.map(|t| crate::trace::parse_line(m, t, line_no)) {
-                        Ok(Ok(Some(p))) => {
-                            events += 1;
-                            std::hint::black_box(p);
-                        }
-                        Ok(Ok(None)) => {}
-                        _ => bad += 1,
+    let (mut events, mut bad) = (0u64, 0u64);
+    read_blocks(
+        &mut input,
+        |block| {
+            for (line_no, raw) in block.lines() {
+                match raw.map(|t| crate::trace::parse_line(m, t, line_no)) {
+                    Ok(Ok(Some(p))) => {
+                        events += 1;
+                        std::hint::black_box(p);
                     }
+                    Ok(Ok(None)) => {}
+                    _ => bad += 1,
                 }
             }
-            (events, bad)
-        });
-        read_blocks(&mut input, |b| tx.send(Arc::new(b)).is_ok(), false)?;
-        drop(tx);
-        handle.join().map_err(|_| Failure {
-            stop: Stop::Eval(crate::eval::EvalError::new("the parser thread failed")),
-            text: Vec::new(),
-        })
-    })
+            true
+        },
+        false,
+    )?;
+    Ok((events, bad))
 }
 
 fn worker(
@@ -183,23 +201,29 @@ fn worker(
 ) -> Result<Parts, Failure> {
     let mut run = Run::new(m, opts);
     for block in rx {
-        for (line_no, raw) in block.lines() {
-            let bytes = raw.map_or_else(|b| b, str::as_bytes);
-            if jobs == 1 || route(bytes) % jobs as u64 == me as u64 {
-                let r = match raw {
-                    Ok(text) => run.line(text, line_no),
-                    Err(_) => run.not_text(line_no),
-                };
-                if let Err(stop) = r {
-                    return Err(Failure {
-                        stop,
-                        text: bytes.to_vec(),
-                    });
-                }
+        feed(&mut run, &block, me, jobs)?;
+    }
+    Ok(run.into_parts())
+}
+
+/// Evaluates the lines of a block that worker `me` of `jobs` owns.
+fn feed(run: &mut Run<'_>, block: &Block, me: usize, jobs: usize) -> Result<(), Failure> {
+    for (line_no, raw) in block.lines() {
+        let bytes = raw.map_or_else(|b| b, str::as_bytes);
+        if jobs == 1 || route(bytes) % jobs as u64 == me as u64 {
+            let r = match raw {
+                Ok(text) => run.line(text, line_no),
+                Err(_) => run.not_text(line_no),
+            };
+            if let Err(stop) = r {
+                return Err(Failure {
+                    stop,
+                    text: bytes.to_vec(),
+                });
             }
         }
     }
-    Ok(run.into_parts())
+    Ok(())
 }
 
 /// Reads whole lines in blocks; `emit` returns `false` when the workers are gone.
