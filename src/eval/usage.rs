@@ -281,33 +281,58 @@ impl Account {
             let Some(s) = self.best_allowance(m, at, meter, dims, pick) else {
                 break;
             };
+            if m.has_total_watches || m.has_package_alerts {
+                need = self.draw_watched(m, at, s, need)?;
+                continue;
+            }
             let rem = self.subjects[s].remaining;
-            let mut take = if need.order(rem).is_lt() { need } else { rem };
-            // A total-remaining trigger fires at the moment its threshold is crossed.
-            let crossing = if m.has_total_watches {
-                self.crossing(m, s, take)?
-            } else {
-                None
-            };
-            if let Some((_, _, room)) = crossing {
-                take = room;
-            }
-            self.subjects[s].remaining = self.subjects[s].remaining.sub(take)?;
+            let take = if need.order(rem).is_lt() { need } else { rem };
+            self.subjects[s].remaining = rem.sub(take)?;
             need = need.sub(take)?;
-            if m.has_package_alerts {
-                self.package_alerts(m, at, s)?;
-            }
             // Guards only move on an empty quota (drawing never refills).
             if self.subjects[s].remaining.is_zero() {
-                self.stock.list.retain(|&x| x as usize != s);
-                self.settle(m, s, at)?;
-            }
-            if let Some((t, w, _)) = crossing {
-                self.above[t][w] = false;
-                self.run_trigger(m, at, t)?;
+                self.emptied(m, s, at)?;
             }
         }
         Ok(need)
+    }
+
+    /// Draws up to `need` from `s` where triggers or alerts watch remaining quota; returns
+    /// what is still needed.
+    #[inline(never)]
+    fn draw_watched(&mut self, m: &Model, at: Instant, s: usize, mut need: Decimal) -> R<Decimal> {
+        let rem = self.subjects[s].remaining;
+        let mut take = if need.order(rem).is_lt() { need } else { rem };
+        // A total-remaining trigger fires at the moment its threshold is crossed.
+        let crossing = if m.has_total_watches {
+            self.crossing(m, s, take)?
+        } else {
+            None
+        };
+        if let Some((_, _, room)) = crossing {
+            take = room;
+        }
+        self.subjects[s].remaining = self.subjects[s].remaining.sub(take)?;
+        need = need.sub(take)?;
+        if m.has_package_alerts {
+            self.package_alerts(m, at, s)?;
+        }
+        // Guards only move on an empty quota (drawing never refills).
+        if self.subjects[s].remaining.is_zero() {
+            self.emptied(m, s, at)?;
+        }
+        if let Some((t, w, _)) = crossing {
+            self.above[t][w] = false;
+            self.run_trigger(m, at, t)?;
+        }
+        Ok(need)
+    }
+
+    /// `s` was drawn empty: it leaves the drawdown list, and its guards may move it.
+    #[inline(never)]
+    fn emptied(&mut self, m: &Model, s: usize, at: Instant) -> R {
+        self.stock.list.retain(|&x| x as usize != s);
+        self.settle(m, s, at)
     }
 
     /// The usable allowance that `pick` selects to draw from first: earliest expiry, then
@@ -617,6 +642,7 @@ impl Account {
 
     /// Prices `qty` pay-as-you-go units (after `served` units of the event went to allowances).
     /// Returns `false` when no price matches.
+    #[inline(never)]
     fn charge_usage(
         &mut self,
         m: &Model,
