@@ -434,9 +434,15 @@ impl Account {
     }
 
     /// Remaining quota of usable, unexpired packages that `sel` selects.
+    ///
+    /// Only subjects of the drawdown list are visited (`restock` must have run):
+    /// the others hold no quota, and adding a zero changes a sum at most in the scale of a
+    /// zero total, which nothing that reads the total can tell.
     pub(crate) fn total_remaining(&self, m: &Model, sel: &Sel, at: Instant) -> R<Decimal> {
+        debug_assert_eq!(self.stock.built_for, self.subjects.len());
         let mut total = Decimal::ZERO;
-        for s in 0..self.subjects.len() {
+        for &s in &self.stock.list {
+            let s = s as usize;
             let sub = &self.subjects[s];
             let Some(i) = sub.item else { continue };
             if item_selected(&m.items[i], sel)
@@ -452,6 +458,10 @@ impl Account {
     /// Recomputes which total-remaining watches are above their thresholds (after purchases,
     /// expiries and parameter changes, which never fire them).
     pub(crate) fn refresh_triggers(&mut self, m: &Model) -> R {
+        if !m.has_total_watches {
+            return Ok(());
+        }
+        self.restock();
         let at = self.last_at.unwrap_or(Instant(0));
         for (ti, t) in m.triggers.iter().enumerate() {
             for (wi, w) in t.watches.iter().enumerate() {
