@@ -1,6 +1,7 @@
 //! The engine: one account's events applied in time order, with every time-driven rule
 //! fired at its instant before the event that follows it.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
@@ -10,35 +11,182 @@ use super::{EvalError, Event, EventKind};
 use crate::model::*;
 use crate::time::Instant;
 
-/// Decimal arithmetic that reports overflow instead of panicking.
+/// Decimal arithmetic that reports overflow instead of panicking, and comparisons.
+///
+/// Results are exactly those of `rust_decimal`'s checked operations, bit for bit (scale and
+/// sign of zero included, since reports print decimals as they are): the common case of
+/// operands of one scale whose result fits is done here in `i128`, everything else by
+/// `rust_decimal`.
 pub(crate) trait Checked: Sized {
     fn add(self, o: Self) -> Result<Self, EvalError>;
     fn sub(self, o: Self) -> Result<Self, EvalError>;
     fn mul(self, o: Self) -> Result<Self, EvalError>;
     fn div(self, o: Self) -> Result<Self, EvalError>;
+    /// The order of the values (as `Ord::cmp`).
+    fn order(self, o: Self) -> Ordering;
+    /// The larger value, `self` when equal (as `Decimal::max`).
+    fn larger(self, o: Self) -> Self;
+    /// The smaller value, `self` when equal (as `Decimal::min`).
+    fn smaller(self, o: Self) -> Self;
+}
+
+/// Below this, a mantissa fits a decimal's 96 bits.
+const U96: u128 = 1 << 96;
+
+/// The scale and the magnitude of the mantissa of a decimal that is not negative.
+#[inline(always)]
+fn unsigned(d: Decimal) -> Option<(u32, u128)> {
+    if d.is_sign_negative() {
+        None
+    } else {
+        Some((d.scale(), d.mantissa() as u128))
+    }
+}
+
+/// The non-negative decimal of a magnitude below 2^96 and a scale of at most 28.
+#[inline(always)]
+fn from_unsigned(mag: u128, scale: u32) -> Decimal {
+    Decimal::from_parts(
+        mag as u32,
+        (mag >> 32) as u32,
+        (mag >> 64) as u32,
+        false,
+        scale,
+    )
+}
+
+/// `a + b` or `a - b` of two non-negative decimals of one scale, when the result fits, as
+/// `rust_decimal` gives it: the sum or difference of the mantissas in that scale, negative
+/// only when the difference is below zero (a zero result, zero operands included, is
+/// positive). `None` for everything else.
+#[inline(always)]
+fn same_scale_add_sub(a: Decimal, b: Decimal, subtract: bool) -> Option<Decimal> {
+    let ((sa, ma), (sb, mb)) = (unsigned(a)?, unsigned(b)?);
+    if sa != sb {
+        return None;
+    }
+    if !subtract {
+        let s = ma + mb;
+        return (s < U96).then(|| from_unsigned(s, sa));
+    }
+    Some(if ma >= mb {
+        from_unsigned(ma - mb, sa)
+    } else {
+        -from_unsigned(mb - ma, sa)
+    })
+}
+
+/// `a + b` (or `a - b`) when both are non-zero, of one scale, and the result fits: then
+/// `rust_decimal` gives the same mantissa, scale and sign (a zero result is positive).
+fn signed_add_sub(a: Decimal, b: Decimal, subtract: bool) -> Option<Decimal> {
+    let scale = a.scale();
+    if scale != b.scale() || a.is_zero() || b.is_zero() {
+        return None;
+    }
+    // Mantissas are below 2^96 in magnitude: the sum cannot overflow an i128.
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    let r = if subtract { ma - mb } else { ma + mb };
+    let mag = r.unsigned_abs();
+    if mag >= U96 {
+        return None;
+    }
+    let d = from_unsigned(mag, scale);
+    Some(if r < 0 { -d } else { d })
+}
+
+/// `a * b` of non-negative decimals when neither is zero and the exact product fits without
+/// rescaling, as `rust_decimal` gives it.
+#[inline(always)]
+fn fast_mul(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let ((sa, ma), (sb, mb)) = (unsigned(a)?, unsigned(b)?);
+    let scale = sa + sb;
+    if scale > Decimal::MAX_SCALE || ma == 0 || mb == 0 || ma >= 1 << 64 || mb >= 1 << 64 {
+        return None;
+    }
+    let p = ma * mb;
+    (p < U96).then(|| from_unsigned(p, scale))
+}
+
+#[inline(never)]
+fn other_add(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
+    match signed_add_sub(a, b, false) {
+        Some(r) => Ok(r),
+        None => a.checked_add(b).ok_or_else(EvalError::overflow),
+    }
+}
+
+#[inline(never)]
+fn other_sub(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
+    match signed_add_sub(a, b, true) {
+        Some(r) => Ok(r),
+        None => a.checked_sub(b).ok_or_else(EvalError::overflow),
+    }
+}
+
+/// The product, when it is exact.
+#[inline(never)]
+fn other_mul(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
+    let r = a.checked_mul(b).ok_or_else(EvalError::overflow)?;
+    if r.scale() == a.scale() + b.scale() {
+        return Ok(r);
+    }
+    // Digits were dropped past 28 significant digits: exact only if they were zeros.
+    let (x, y) = (a.normalize(), b.normalize());
+    match x.checked_mul(y) {
+        Some(p) if p.scale() == x.scale() + y.scale() => Ok(r),
+        _ => Err(EvalError::overflow()),
+    }
+}
+
+#[inline(never)]
+fn other_order(a: Decimal, b: Decimal) -> Ordering {
+    // Of one scale, the mantissas order the values (a zero of either sign is 0).
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(&b)
+    }
 }
 
 impl Checked for Decimal {
+    #[inline(always)]
     fn add(self, o: Self) -> Result<Self, EvalError> {
-        self.checked_add(o).ok_or_else(EvalError::overflow)
-    }
-    fn sub(self, o: Self) -> Result<Self, EvalError> {
-        self.checked_sub(o).ok_or_else(EvalError::overflow)
-    }
-    fn mul(self, o: Self) -> Result<Self, EvalError> {
-        let r = self.checked_mul(o).ok_or_else(EvalError::overflow)?;
-        if r.scale() == self.scale() + o.scale() {
-            return Ok(r);
+        match same_scale_add_sub(self, o, false) {
+            Some(r) => Ok(r),
+            None => other_add(self, o),
         }
-        // Digits were dropped past 28 significant digits: exact only if they were zeros.
-        let (a, b) = (self.normalize(), o.normalize());
-        match a.checked_mul(b) {
-            Some(p) if p.scale() == a.scale() + b.scale() => Ok(r),
-            _ => Err(EvalError::overflow()),
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Result<Self, EvalError> {
+        match same_scale_add_sub(self, o, true) {
+            Some(r) => Ok(r),
+            None => other_sub(self, o),
+        }
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Result<Self, EvalError> {
+        match fast_mul(self, o) {
+            Some(r) => Ok(r),
+            None => other_mul(self, o),
         }
     }
     fn div(self, o: Self) -> Result<Self, EvalError> {
         self.checked_div(o).ok_or_else(EvalError::overflow)
+    }
+    #[inline(always)]
+    fn order(self, o: Self) -> Ordering {
+        match (unsigned(self), unsigned(o)) {
+            (Some((sa, ma)), Some((sb, mb))) if sa == sb => ma.cmp(&mb),
+            _ => other_order(self, o),
+        }
+    }
+    #[inline(always)]
+    fn larger(self, o: Self) -> Self {
+        if self.order(o).is_lt() { o } else { self }
+    }
+    #[inline(always)]
+    fn smaller(self, o: Self) -> Self {
+        if self.order(o).is_gt() { o } else { self }
     }
 }
 
@@ -79,6 +227,7 @@ impl Account {
             stats: Stats::default(),
             cur_id: None,
             next_due: None,
+            stock: Stock::default(),
         }
     }
 
@@ -96,6 +245,21 @@ impl Account {
         self.last_at = Some(ev.at);
         self.cur_id.clone_from(&ev.id);
         let r = match &ev.kind {
+            EventKind::Usage {
+                meter,
+                quantity,
+                dims,
+                subject,
+            } => self.usage(m, ev, *meter, *quantity, dims, subject.as_deref()),
+            _ => self.apply_other(m, ev),
+        };
+        r.map_err(|e| e.at_line(ev.line))
+    }
+
+    /// Carries out an event other than usage (rarer, and kept apart from the usage path).
+    #[inline(never)]
+    fn apply_other(&mut self, m: &Model, ev: &Event) -> R {
+        match &ev.kind {
             EventKind::Usage {
                 meter,
                 quantity,
@@ -121,11 +285,12 @@ impl Account {
                 self.params[*param] = value.clone();
                 self.refresh_triggers(m)
             }
-        };
-        r.map_err(|e| e.at_line(ev.line))
+        }
     }
 
     /// The service and free tiers exist from the account's first event.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn start(&mut self, m: &Model, at: Instant) -> R {
         self.started = true;
         let svc_state = 0;
@@ -159,6 +324,7 @@ impl Account {
 
     // ----- subjects and lifecycles -------------------------------------------------------
 
+    #[inline]
     pub(crate) fn lc<'m>(&self, m: &'m Model, s: usize) -> Option<&'m LifecycleM> {
         match self.subjects[s].item {
             Some(i) => m.items[i].lifecycle.map(|l| &m.lifecycles[l]),
@@ -166,6 +332,7 @@ impl Account {
         }
     }
 
+    #[inline]
     pub(crate) fn state<'m>(&self, m: &'m Model, s: usize) -> Option<&'m StateM> {
         self.lc(m, s)
             .and_then(|lc| lc.states.get(self.subjects[s].state))
@@ -177,6 +344,7 @@ impl Account {
             .unwrap_or_else(|| "active".into())
     }
 
+    #[inline]
     pub(crate) fn usable(&self, m: &Model, s: usize) -> bool {
         self.state(m, s).is_none_or(|st| st.usable)
     }
@@ -491,6 +659,115 @@ impl Subject {
             disabled_at: None,
             fired: Vec::new(),
             leads: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the checked operations gave before their fast paths: the reference.
+    fn reference(a: Decimal, b: Decimal, op: u8) -> Option<Decimal> {
+        match op {
+            0 => a.checked_add(b),
+            1 => a.checked_sub(b),
+            _ => other_mul(a, b).ok(),
+        }
+    }
+
+    fn bits(r: &Result<Decimal, EvalError>) -> Option<[u8; 16]> {
+        r.as_ref().ok().map(|d| d.serialize())
+    }
+
+    /// Mantissas of every size, with extra weight at the edges of 32, 64 and 96 bits.
+    fn mantissa() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            Just(0u128),
+            0u128..1_000,
+            0u128..(1 << 32),
+            ((1u128 << 32) - 5)..((1 << 32) + 5),
+            0u128..(1 << 64),
+            ((1u128 << 64) - 5)..((1 << 64) + 5),
+            0u128..(1 << 96),
+            ((1u128 << 96) - 1_000)..(1 << 96),
+            ((1u128 << 95) - 5)..((1 << 95) + 5),
+        ]
+    }
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (mantissa(), any::<bool>(), 0u32..=28, any::<bool>()).prop_map(
+            |(m, neg, scale, raw_neg_zero)| {
+                let d =
+                    Decimal::from_parts(m as u32, (m >> 32) as u32, (m >> 64) as u32, neg, scale);
+                // A negative zero can arise from subtraction; include it.
+                if m == 0 && raw_neg_zero { -d } else { d }
+            },
+        )
+    }
+
+    /// Pairs often of one scale, as in evaluation, where the fast paths apply.
+    fn pair() -> impl Strategy<Value = (Decimal, Decimal)> {
+        prop_oneof![
+            (decimal(), decimal()),
+            (decimal(), decimal()).prop_map(|(a, mut b)| {
+                b.rescale(a.scale());
+                (a, b)
+            }),
+            (decimal(), decimal()).prop_map(|(a, mut b)| {
+                b.rescale(a.scale());
+                b.set_sign_negative(a.is_sign_positive());
+                (a, b)
+            }),
+            (decimal()).prop_map(|a| (a, a)),
+            (decimal()).prop_map(|a| (a, -a)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn fast_paths_agree_with_rust_decimal((a, b) in pair()) {
+            prop_assert_eq!(bits(&Checked::add(a, b)), reference(a, b, 0).map(|d| d.serialize()));
+            prop_assert_eq!(bits(&Checked::sub(a, b)), reference(a, b, 1).map(|d| d.serialize()));
+            prop_assert_eq!(bits(&Checked::mul(a, b)), reference(a, b, 2).map(|d| d.serialize()));
+            prop_assert_eq!(a.order(b), a.cmp(&b));
+            prop_assert_eq!(a.larger(b).serialize(), a.max(b).serialize());
+            prop_assert_eq!(a.smaller(b).serialize(), a.min(b).serialize());
+        }
+    }
+
+    #[test]
+    fn edges() {
+        let big = Decimal::MAX;
+        let one = Decimal::ONE;
+        assert!(Checked::add(big, one).is_err());
+        assert!(Checked::sub(-big, one).is_err());
+        assert!(Checked::mul(big, Decimal::TWO).is_err());
+        // Zeros keep `rust_decimal`'s scale and sign rules.
+        let z = Decimal::new(0, 3);
+        for (a, b) in [
+            (z, one),
+            (one, z),
+            (z, z),
+            (-one, one),
+            (one, one),
+            (-Decimal::ZERO, z),
+        ] {
+            assert_eq!(
+                bits(&Checked::add(a, b)),
+                reference(a, b, 0).map(|d| d.serialize())
+            );
+            assert_eq!(
+                bits(&Checked::sub(a, b)),
+                reference(a, b, 1).map(|d| d.serialize())
+            );
+            assert_eq!(
+                bits(&Checked::mul(a, b)),
+                reference(a, b, 2).map(|d| d.serialize())
+            );
         }
     }
 }

@@ -241,6 +241,20 @@ pub struct Account {
     /// Cached time of the next timer; `None` when it must be recomputed.
     #[serde(skip)]
     pub next_due: Option<Option<Instant>>,
+    /// Subjects that may hold quota, for drawdown (rebuilt when subjects are added).
+    #[serde(skip)]
+    pub(crate) stock: Stock,
+}
+
+/// The subjects whose remaining quota may be above zero, in creation order: a superset of
+/// those that hold quota. Quota only rises when a subject is created, and the list is rebuilt
+/// whenever the number of subjects changes; subjects found empty leave it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Stock {
+    /// The number of subjects when the list was built.
+    pub(crate) built_for: usize,
+    /// Subject indices.
+    pub(crate) list: Vec<u32>,
 }
 
 /// Usage quantities, for invariants: `used = accepted + refused`, `accepted = drawn + payg + counted`.

@@ -33,10 +33,23 @@ enum What {
 
 impl Account {
     /// Fires everything due at or before `t`.
+    #[inline]
     pub fn advance(&mut self, m: &Model, t: Instant) -> R {
         if !self.started {
             return Ok(());
         }
+        // The common case: the next timer is known, and later.
+        if let Some(next) = self.next_due
+            && next.is_none_or(|at| at > t)
+        {
+            return Ok(());
+        }
+        self.fire_due(m, t)
+    }
+
+    /// Fires everything due at or before `t`, the next timer's time not being known to be later.
+    #[inline(never)]
+    fn fire_due(&mut self, m: &Model, t: Instant) -> R {
         let mut fuel = 10_000_000u32;
         loop {
             let next = match self.next_due {

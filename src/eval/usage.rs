@@ -20,91 +20,28 @@ impl Account {
         subject: Option<&str>,
     ) -> R {
         let at = ev.at;
-        let mname = || Some(m.meters[meter].name.clone());
         self.stats.used = self.stats.used.add(q)?;
         // A state that refuses usage refuses all of it.
-        if self.refusing > 0 {
-            let s =
-                (0..self.subjects.len()).find(|&s| self.state(m, s).is_some_and(|st| st.refuses));
-            if let Some(s) = s {
-                let reason = format!(
-                    "{}_{}",
-                    self.subject_name(m, s).replace('#', "_"),
-                    self.state_name(m, s)
-                );
-                let rule = self
-                    .lc(m, s)
-                    .and_then(|lc| {
-                        lc.transitions
-                            .iter()
-                            .find(|t| t.to == self.subjects[s].state)
-                    })
-                    .map(|t| t.rule.to_string());
-                self.reject(at, ev.line, mname(), None, q, &reason, rule);
-                self.stats.refused = self.stats.refused.add(q)?;
-                return Ok(());
-            }
+        if self.refusing > 0 && self.refused_by_state(m, ev, meter, q)? {
+            return Ok(());
         }
         // Distinct subjects: a new one must fit under the cap.
-        if m.meters[meter].distinct {
-            let who = subject.unwrap_or_default();
-            if !self.distinct[meter].contains(who) {
-                match self.cap(m, meter)? {
-                    Cap::Unlimited => {}
-                    Cap::NoEdition(rule) => {
-                        self.reject(at, ev.line, mname(), None, q, "no_edition", rule);
-                        self.stats.refused = self.stats.refused.add(q)?;
-                        return Ok(());
-                    }
-                    Cap::Limit(cap, rule) => {
-                        let count = Decimal::from(self.distinct[meter].len() as u64);
-                        if count.add(Decimal::ONE)? > cap {
-                            self.reject(at, ev.line, mname(), None, q, "over_cap", Some(rule));
-                            self.stats.refused = self.stats.refused.add(q)?;
-                            return Ok(());
-                        }
-                    }
-                }
-                self.distinct[meter].insert(who.to_string());
-                self.count_alerts(m, at, meter)?;
-            }
+        if m.meters[meter].distinct && self.refused_by_cap(m, ev, meter, q, subject)? {
+            return Ok(());
         }
         // Limits per calendar period.
-        let mut accepted = q;
-        let mut cut: Option<usize> = None;
-        for (li, l) in m.limits.iter().enumerate() {
-            let LimitOn::Usage(lm, sel) = &l.on else {
-                continue;
-            };
-            if *lm != meter || !sel.matches(dims) {
-                continue;
-            }
-            let Some(amount) = self.num(&l.amount) else {
-                continue;
-            };
-            self.roll(m, li, at, l.per, true)?;
-            let avail = amount.sub(self.limits[li].used)?.max(Decimal::ZERO);
-            let allowed = if accepted <= avail {
-                accepted
-            } else if l.partial {
-                avail
-            } else {
-                Decimal::ZERO
-            };
-            if allowed < accepted {
-                accepted = allowed;
-                cut.get_or_insert(li);
-            }
-        }
+        let plan = m.plan(meter);
+        let (accepted, cut) = self.limit_usage(m, plan, at, q, dims)?;
         // Drawdown.
-        let draw = m
+        let draw = plan
             .draws
             .iter()
-            .find(|d| d.meter == meter && d.sel.matches(dims));
-        let default_sources = [SourceM::Payg];
-        let sources: &[SourceM] = draw
-            .map(|d| d.sources.as_slice())
-            .unwrap_or(&default_sources);
+            .map(|&di| &m.draws[di])
+            .find(|d| d.sel.matches(dims));
+        let sources: &[SourceM] = match draw {
+            Some(d) => &d.sources,
+            None => &[SourceM::Payg],
+        };
         let mut need = accepted;
         let mut payg = Decimal::ZERO;
         let mut refused_reason: Option<(&str, Option<String>)> = None;
@@ -114,14 +51,10 @@ impl Account {
             }
             match src {
                 SourceM::Item(i) => {
-                    need = self.draw_from(m, at, meter, dims, need, |it, id| {
-                        id == *i && it.is_allowance()
-                    })?
+                    need = self.draw_from(m, at, meter, dims, need, Pick::Item(*i))?
                 }
                 SourceM::Packages => {
-                    need = self.draw_from(m, at, meter, dims, need, |it, _| {
-                        matches!(it.kind, ItemKind::Package { .. })
-                    })?
+                    need = self.draw_from(m, at, meter, dims, need, Pick::Packages)?
                 }
                 SourceM::Payg => {
                     match self.stop_at_quota(m, at, meter, dims) {
@@ -139,8 +72,6 @@ impl Account {
             refused_reason = Some(("quota_exhausted", draw.map(|d| d.rule.to_string())));
         }
         // What allowances served, what pay-as-you-go takes, and what is left over is refused.
-        // Subtracting zero is the common case, and not free on decimals.
-        let minus = |a: Decimal, b: Decimal| if b.is_zero() { Ok(a) } else { a.sub(b) };
         let taken = minus(accepted, need)?;
         let served = minus(taken, payg)?;
         // No price for what pay-as-you-go should take: refused, unless the meter is only counted.
@@ -156,31 +87,22 @@ impl Account {
         }
         let taken = minus(taken, unpriced)?;
         // Counters count what was accepted.
-        for (li, l) in m.limits.iter().enumerate() {
-            if let LimitOn::Usage(lm, sel) = &l.on
-                && *lm == meter
+        for &li in &plan.limits {
+            if let LimitOn::Usage(_, sel) = &m.limits[li].on
                 && sel.matches(dims)
             {
                 self.limits[li].used = self.limits[li].used.add(taken)?;
             }
         }
-        for (pi, p) in m.prices.iter().enumerate() {
-            if let PriceShape::Tiered(
-                BasisM::Volume {
-                    period,
-                    meter: bm,
-                    sel,
-                },
-                _,
-            ) = &p.shape
-                && *bm == meter
+        for &pi in &plan.volumes {
+            if let PriceShape::Tiered(BasisM::Volume { period, sel, .. }, _) = &m.prices[pi].shape
                 && sel.matches(dims)
             {
                 self.roll_volume(m, pi, at, *period)?;
                 self.volumes[pi].used = self.volumes[pi].used.add(taken)?;
             }
         }
-        let refused = if taken == q {
+        let refused = if taken.order(q).is_eq() {
             Decimal::ZERO
         } else {
             q.sub(taken)?
@@ -196,29 +118,145 @@ impl Account {
         if !served.is_zero() {
             st.drawn = st.drawn.add(served)?;
         }
-        if m.meters[meter].distinct
-            && unpriced.is_zero()
-            && !payg.is_zero()
-            && !m
-                .prices
-                .iter()
-                .any(|p| p.meter == meter && p.sel.matches(dims))
-        {
-            st.counted = st.counted.add(payg)?;
-        } else {
-            if !payg.is_zero() {
+        if !payg.is_zero() {
+            if m.meters[meter].distinct
+                && unpriced.is_zero()
+                && !plan.prices.iter().any(|&pi| m.prices[pi].sel.matches(dims))
+            {
+                st.counted = st.counted.add(payg)?;
+            } else {
                 st.payg = st.payg.add(minus(payg, unpriced)?)?;
             }
         }
         if !refused.is_zero() {
-            let (reason, rule) = match (cut, refused_reason) {
-                (Some(li), _) => ("over_limit", Some(m.limits[li].rule.to_string())),
-                (None, Some((r, rule))) => (r, rule),
-                (None, None) => ("refused", None),
-            };
-            self.reject(at, ev.line, mname(), None, refused, reason, rule);
+            self.reject_usage(m, ev, meter, refused, cut, refused_reason);
         }
         Ok(())
+    }
+
+    /// Refuses the usage when some subject is in a state that refuses usage.
+    #[cold]
+    #[inline(never)]
+    fn refused_by_state(&mut self, m: &Model, ev: &Event, meter: MeterId, q: Decimal) -> R<bool> {
+        let Some(s) =
+            (0..self.subjects.len()).find(|&s| self.state(m, s).is_some_and(|st| st.refuses))
+        else {
+            return Ok(false);
+        };
+        let reason = format!(
+            "{}_{}",
+            self.subject_name(m, s).replace('#', "_"),
+            self.state_name(m, s)
+        );
+        let rule = self
+            .lc(m, s)
+            .and_then(|lc| {
+                lc.transitions
+                    .iter()
+                    .find(|t| t.to == self.subjects[s].state)
+            })
+            .map(|t| t.rule.to_string());
+        let mname = Some(m.meters[meter].name.clone());
+        self.reject(ev.at, ev.line, mname, None, q, &reason, rule);
+        self.stats.refused = self.stats.refused.add(q)?;
+        Ok(true)
+    }
+
+    /// Counts a new distinct subject, or refuses the usage when it would not fit under the cap.
+    #[inline(never)]
+    fn refused_by_cap(
+        &mut self,
+        m: &Model,
+        ev: &Event,
+        meter: MeterId,
+        q: Decimal,
+        subject: Option<&str>,
+    ) -> R<bool> {
+        let at = ev.at;
+        let mname = || Some(m.meters[meter].name.clone());
+        let who = subject.unwrap_or_default();
+        if self.distinct[meter].contains(who) {
+            return Ok(false);
+        }
+        match self.cap(m, meter)? {
+            Cap::Unlimited => {}
+            Cap::NoEdition(rule) => {
+                self.reject(at, ev.line, mname(), None, q, "no_edition", rule);
+                self.stats.refused = self.stats.refused.add(q)?;
+                return Ok(true);
+            }
+            Cap::Limit(cap, rule) => {
+                let count = Decimal::from(self.distinct[meter].len() as u64);
+                if count.add(Decimal::ONE)? > cap {
+                    self.reject(at, ev.line, mname(), None, q, "over_cap", Some(rule));
+                    self.stats.refused = self.stats.refused.add(q)?;
+                    return Ok(true);
+                }
+            }
+        }
+        self.distinct[meter].insert(who.to_string());
+        self.count_alerts(m, at, meter)?;
+        Ok(false)
+    }
+
+    /// What the limits on the meter accept of `q`, and the first limit that cut it.
+    fn limit_usage(
+        &mut self,
+        m: &Model,
+        plan: &MeterPlan,
+        at: Instant,
+        q: Decimal,
+        dims: &[u8],
+    ) -> R<(Decimal, Option<usize>)> {
+        let mut accepted = q;
+        let mut cut: Option<usize> = None;
+        for &li in &plan.limits {
+            let l = &m.limits[li];
+            let LimitOn::Usage(_, sel) = &l.on else {
+                continue;
+            };
+            if !sel.matches(dims) {
+                continue;
+            }
+            let Some(amount) = self.num(&l.amount) else {
+                continue;
+            };
+            self.roll(m, li, at, l.per, true)?;
+            let avail = amount.sub(self.limits[li].used)?.larger(Decimal::ZERO);
+            let allowed = if accepted.order(avail).is_le() {
+                accepted
+            } else if l.partial {
+                avail
+            } else {
+                Decimal::ZERO
+            };
+            if allowed.order(accepted).is_lt() {
+                accepted = allowed;
+                cut.get_or_insert(li);
+            }
+        }
+        Ok((accepted, cut))
+    }
+
+    /// Records the refused part of a usage event.
+    #[cold]
+    #[inline(never)]
+    fn reject_usage(
+        &mut self,
+        m: &Model,
+        ev: &Event,
+        meter: MeterId,
+        refused: Decimal,
+        cut: Option<usize>,
+        refused_reason: Option<(&str, Option<String>)>,
+    ) {
+        let (reason, rule) = match (cut, refused_reason) {
+            (Some(li), _) => ("over_limit", Some(m.limits[li].rule.to_string())),
+            (None, Some((r, rule))) => (r, rule),
+            (None, None) => ("refused", None),
+        };
+        let mname = Some(m.meters[meter].name.clone());
+        self.reject(ev.at, ev.line, mname, None, refused, reason, rule);
     }
 
     /// Draws up to `need` from usable allowances that `pick` selects, earliest expiry first,
@@ -230,7 +268,7 @@ impl Account {
         meter: MeterId,
         dims: &[u8],
         mut need: Decimal,
-        pick: impl Fn(&Item, usize) -> bool,
+        pick: Pick,
     ) -> R<Decimal> {
         let mut guard = 0u32;
         // Quantities here are never negative: `is_zero` is the cheap test.
@@ -239,53 +277,129 @@ impl Account {
             if guard > 100_000 {
                 return Err(EvalError::new("drawdown did not settle"));
             }
-            // Cheap tests first: most subjects are empty, expired or of another item.
-            let best = (0..self.subjects.len())
-                .filter(|&s| {
-                    let sub = &self.subjects[s];
-                    !sub.remaining.is_zero()
-                        && sub.expires.is_none_or(|e| e > at)
-                        && sub.item.is_some_and(|i| {
-                            let it = &m.items[i];
-                            it.meter == Some(meter) && pick(it, i) && it.sel.matches(dims)
-                        })
-                        && self.usable(m, s)
-                })
-                .min_by_key(|&s| {
-                    let sub = &self.subjects[s];
-                    (sub.expires.unwrap_or(Instant::MAX), sub.effective, sub.seq)
-                });
-            let Some(s) = best else { break };
-            let rem = self.subjects[s].remaining;
-            let mut take = if need < rem { need } else { rem };
-            // A total-remaining trigger fires at the moment its threshold is crossed.
-            let crossing = if m.has_total_watches {
-                self.crossing(m, s, take)?
-            } else {
-                None
+            self.restock();
+            let Some(s) = self.best_allowance(m, at, meter, dims, pick) else {
+                break;
             };
-            if let Some((_, _, room)) = crossing {
-                take = room;
+            if m.has_total_watches || m.has_package_alerts {
+                need = self.draw_watched(m, at, s, need)?;
+                continue;
             }
-            self.subjects[s].remaining = self.subjects[s].remaining.sub(take)?;
+            let rem = self.subjects[s].remaining;
+            let take = if need.order(rem).is_lt() { need } else { rem };
+            self.subjects[s].remaining = rem.sub(take)?;
             need = need.sub(take)?;
-            if m.has_package_alerts {
-                self.package_alerts(m, at, s)?;
-            }
             // Guards only move on an empty quota (drawing never refills).
             if self.subjects[s].remaining.is_zero() {
-                self.settle(m, s, at)?;
-            }
-            if let Some((t, w, _)) = crossing {
-                self.above[t][w] = false;
-                self.run_trigger(m, at, t)?;
+                self.emptied(m, s, at)?;
             }
         }
         Ok(need)
     }
 
+    /// Draws up to `need` from `s` where triggers or alerts watch remaining quota; returns
+    /// what is still needed.
+    #[inline(never)]
+    fn draw_watched(&mut self, m: &Model, at: Instant, s: usize, mut need: Decimal) -> R<Decimal> {
+        let rem = self.subjects[s].remaining;
+        let mut take = if need.order(rem).is_lt() { need } else { rem };
+        // A total-remaining trigger fires at the moment its threshold is crossed.
+        let crossing = if m.has_total_watches {
+            self.crossing(m, s, take)?
+        } else {
+            None
+        };
+        if let Some((_, _, room)) = crossing {
+            take = room;
+        }
+        self.subjects[s].remaining = self.subjects[s].remaining.sub(take)?;
+        need = need.sub(take)?;
+        if m.has_package_alerts {
+            self.package_alerts(m, at, s)?;
+        }
+        // Guards only move on an empty quota (drawing never refills).
+        if self.subjects[s].remaining.is_zero() {
+            self.emptied(m, s, at)?;
+        }
+        if let Some((t, w, _)) = crossing {
+            self.above[t][w] = false;
+            self.run_trigger(m, at, t)?;
+        }
+        Ok(need)
+    }
+
+    /// `s` was drawn empty: it leaves the drawdown list, and its guards may move it.
+    #[inline(never)]
+    fn emptied(&mut self, m: &Model, s: usize, at: Instant) -> R {
+        self.stock.list.retain(|&x| x as usize != s);
+        self.settle(m, s, at)
+    }
+
+    /// The usable allowance that `pick` selects to draw from first: earliest expiry, then
+    /// earliest effective, then creation order.
+    fn best_allowance(
+        &self,
+        m: &Model,
+        at: Instant,
+        meter: MeterId,
+        dims: &[u8],
+        pick: Pick,
+    ) -> Option<usize> {
+        let mut best: Option<(usize, (Instant, Instant, u64))> = None;
+        for &s in &self.stock.list {
+            let s = s as usize;
+            let sub = &self.subjects[s];
+            // Cheap tests first: most subjects are expired or of another item.
+            if sub.remaining.is_zero() || sub.expires.is_some_and(|e| e <= at) {
+                continue;
+            }
+            let Some(i) = sub.item else { continue };
+            let it = &m.items[i];
+            if it.meter != Some(meter)
+                || !pick.picks(it, i)
+                || !it.sel.matches(dims)
+                || !self.usable(m, s)
+            {
+                continue;
+            }
+            let key = (sub.expires.unwrap_or(Instant::MAX), sub.effective, sub.seq);
+            if best.is_none_or(|(_, k)| key < k) {
+                best = Some((s, key));
+            }
+        }
+        best.map(|(s, _)| s)
+    }
+
+    /// Brings [`Account::stock`] up to date with the subjects.
+    #[inline(always)]
+    fn restock(&mut self) {
+        if self.stock.built_for != self.subjects.len() {
+            self.rebuild_stock();
+        }
+        debug_assert!(
+            self.subjects
+                .iter()
+                .enumerate()
+                .all(|(s, sub)| sub.remaining.is_zero() || self.stock.list.contains(&(s as u32))),
+            "a subject holds quota that the drawdown list does not know of"
+        );
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn rebuild_stock(&mut self) {
+        self.stock.list.clear();
+        for (s, sub) in self.subjects.iter().enumerate() {
+            if !sub.remaining.is_zero() {
+                self.stock.list.push(s as u32);
+            }
+        }
+        self.stock.built_for = self.subjects.len();
+    }
+
     /// The first armed total-remaining trigger watch that drawing `take` from `s` crosses,
     /// with how much can be drawn before it fires.
+    #[inline(never)]
     fn crossing(&self, m: &Model, s: usize, take: Decimal) -> R<Option<(usize, usize, Decimal)>> {
         let Some(item) = self.subjects[s].item else {
             return Ok(None);
@@ -307,8 +421,12 @@ impl Account {
                 let Some(th) = self.threshold(m, threshold, total)? else {
                     continue;
                 };
-                if total.sub(take)? <= th {
-                    return Ok(Some((ti, wi, total.sub(th)?.max(Decimal::ZERO).min(take))));
+                if total.sub(take)?.order(th).is_le() {
+                    return Ok(Some((
+                        ti,
+                        wi,
+                        total.sub(th)?.larger(Decimal::ZERO).smaller(take),
+                    )));
                 }
             }
         }
@@ -316,9 +434,15 @@ impl Account {
     }
 
     /// Remaining quota of usable, unexpired packages that `sel` selects.
+    ///
+    /// Only subjects of the drawdown list are visited (`restock` must have run):
+    /// the others hold no quota, and adding a zero changes a sum at most in the scale of a
+    /// zero total, which nothing that reads the total can tell.
     pub(crate) fn total_remaining(&self, m: &Model, sel: &Sel, at: Instant) -> R<Decimal> {
+        debug_assert_eq!(self.stock.built_for, self.subjects.len());
         let mut total = Decimal::ZERO;
-        for s in 0..self.subjects.len() {
+        for &s in &self.stock.list {
+            let s = s as usize;
             let sub = &self.subjects[s];
             let Some(i) = sub.item else { continue };
             if item_selected(&m.items[i], sel)
@@ -334,6 +458,10 @@ impl Account {
     /// Recomputes which total-remaining watches are above their thresholds (after purchases,
     /// expiries and parameter changes, which never fire them).
     pub(crate) fn refresh_triggers(&mut self, m: &Model) -> R {
+        if !m.has_total_watches {
+            return Ok(());
+        }
+        self.restock();
         let at = self.last_at.unwrap_or(Instant(0));
         for (ti, t) in m.triggers.iter().enumerate() {
             for (wi, w) in t.watches.iter().enumerate() {
@@ -355,6 +483,7 @@ impl Account {
     }
 
     /// Per-package remaining alerts, once per package per threshold.
+    #[inline(never)]
     fn package_alerts(&mut self, m: &Model, at: Instant, s: usize) -> R {
         let Some(item) = self.subjects[s].item else {
             return Ok(());
@@ -474,6 +603,9 @@ impl Account {
     /// Past the quota, usage is refused when every unexpired package serving it stops at its
     /// quota; returns the rule of one such package.
     fn stop_at_quota(&self, m: &Model, at: Instant, meter: MeterId, dims: &[u8]) -> Option<String> {
+        if !m.plan(meter).stops_at_quota {
+            return None;
+        }
         let mut rule = None;
         for sub in &self.subjects {
             let Some(i) = sub.item else { continue };
@@ -520,6 +652,7 @@ impl Account {
 
     /// Prices `qty` pay-as-you-go units (after `served` units of the event went to allowances).
     /// Returns `false` when no price matches.
+    #[inline(never)]
     fn charge_usage(
         &mut self,
         m: &Model,
@@ -530,9 +663,11 @@ impl Account {
         served: Decimal,
     ) -> R<bool> {
         let Some(pi) = m
+            .plan(meter)
             .prices
             .iter()
-            .position(|p| p.meter == meter && p.sel.matches(dims))
+            .copied()
+            .find(|&pi| m.prices[pi].sel.matches(dims))
         else {
             return Ok(false);
         };
@@ -557,7 +692,7 @@ impl Account {
             _ => Decimal::ZERO,
         };
         let lines = price_lines(p, qty, before)?;
-        for (quantity, unit_price, amount) in lines {
+        for &(quantity, unit_price, amount) in lines.iter() {
             self.add_usage_line(m, at, pi, quantity, unit_price, amount)?;
         }
         Ok(true)
@@ -596,7 +731,7 @@ impl Account {
         };
         self.stats.charged = self.stats.charged.add(amount)?;
         let found = lines.iter().copied().find(|&l| {
-            self.charges[l].price == Some(pi) && self.charges[l].unit_price == unit_price
+            self.charges[l].price == Some(pi) && same(self.charges[l].unit_price, unit_price)
         });
         match found {
             Some(l) => {
@@ -626,6 +761,39 @@ impl Account {
             }
         }
         Ok(())
+    }
+}
+
+/// Which allowances a drawdown source takes from.
+#[derive(Clone, Copy)]
+enum Pick {
+    /// One item (a free tier or a package).
+    Item(ItemId),
+    /// Every package.
+    Packages,
+}
+
+impl Pick {
+    fn picks(self, it: &Item, id: ItemId) -> bool {
+        match self {
+            Pick::Item(i) => id == i && it.is_allowance(),
+            Pick::Packages => matches!(it.kind, ItemKind::Package { .. }),
+        }
+    }
+}
+
+/// `a - b`; subtracting zero, the common case, costs nothing.
+#[inline(always)]
+fn minus(a: Decimal, b: Decimal) -> R<Decimal> {
+    if b.is_zero() { Ok(a) } else { a.sub(b) }
+}
+
+/// Whether two unit prices are equal (both absent, or equal values).
+fn same(a: Option<Decimal>, b: Option<Decimal>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x.order(y).is_eq(),
+        (None, None) => true,
+        _ => false,
     }
 }
 

@@ -49,6 +49,7 @@ pub fn compile(file: &ast::RuleFile, text: &str, name: &str) -> Result<Model, Ve
             )
         })
     });
+    m.index();
     if c.errors.is_empty() {
         Ok(c.m)
     } else {
@@ -77,6 +78,7 @@ fn empty(p: &ast::Product, name: &str) -> Model {
         examples: Vec::new(),
         has_package_alerts: false,
         has_total_watches: false,
+        plans: Vec::new(),
         meter_ix: HashMap::new(),
         item_ix: HashMap::new(),
         param_ix: HashMap::new(),

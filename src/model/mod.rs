@@ -70,6 +70,8 @@ pub struct Model {
     pub has_package_alerts: bool,
     /// Some trigger watches the total remaining of packages.
     pub has_total_watches: bool,
+    /// Per meter: the rules that usage of it may involve (see [`MeterPlan`]).
+    pub plans: Vec<MeterPlan>,
     /// Name lookups.
     pub meter_ix: HashMap<String, MeterId>,
     /// Name lookups.
@@ -86,6 +88,78 @@ impl Model {
         } else {
             self.meter_ix.get(name).copied()
         }
+    }
+}
+
+/// The rules that usage of one meter may involve, each list in source order, so that
+/// evaluating an event does not scan every rule of the model. Selectors are still matched
+/// against each event's dimensions.
+#[derive(Clone, Debug, Default)]
+pub struct MeterPlan {
+    /// Limits on the meter's usage (indices into [`Model::limits`]).
+    pub limits: Vec<usize>,
+    /// Drawdown orders of the meter (indices into [`Model::draws`]).
+    pub draws: Vec<usize>,
+    /// Prices of the meter (indices into [`Model::prices`]).
+    pub prices: Vec<usize>,
+    /// Tiered prices whose volume counts the meter's usage (indices into [`Model::prices`]).
+    pub volumes: Vec<usize>,
+    /// Some package in the meter refuses usage past its quota.
+    pub stops_at_quota: bool,
+}
+
+impl Model {
+    /// Fills [`Model::plans`] from the rules (after compiling, or after changing the rules).
+    pub fn index(&mut self) {
+        let mut plans = vec![MeterPlan::default(); self.meters.len()];
+        for (li, l) in self.limits.iter().enumerate() {
+            if let LimitOn::Usage(me, _) = &l.on
+                && let Some(p) = plans.get_mut(*me)
+            {
+                p.limits.push(li);
+            }
+        }
+        for (di, d) in self.draws.iter().enumerate() {
+            if let Some(p) = plans.get_mut(d.meter) {
+                p.draws.push(di);
+            }
+        }
+        for (pi, pr) in self.prices.iter().enumerate() {
+            if let Some(p) = plans.get_mut(pr.meter) {
+                p.prices.push(pi);
+            }
+            if let PriceShape::Tiered(BasisM::Volume { meter, .. }, _) = &pr.shape
+                && let Some(p) = plans.get_mut(*meter)
+            {
+                p.volumes.push(pi);
+            }
+        }
+        for it in &self.items {
+            if let (
+                ItemKind::Package {
+                    refuse_past_quota: true,
+                    ..
+                },
+                Some(me),
+            ) = (&it.kind, it.meter)
+                && let Some(p) = plans.get_mut(me)
+            {
+                p.stops_at_quota = true;
+            }
+        }
+        self.plans = plans;
+    }
+
+    /// What usage of `meter` may involve.
+    pub fn plan(&self, meter: MeterId) -> &MeterPlan {
+        static NONE: MeterPlan = MeterPlan {
+            limits: Vec::new(),
+            draws: Vec::new(),
+            prices: Vec::new(),
+            volumes: Vec::new(),
+            stops_at_quota: false,
+        };
+        self.plans.get(meter).unwrap_or(&NONE)
     }
 }
 
