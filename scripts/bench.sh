@@ -57,11 +57,19 @@ measure() {
 
 ROWS=()
 
-# bench NAME EVENTS ACCOUNTS
+# One core: `--jobs 1` reads and evaluates on one thread; pinned to one CPU when taskset exists.
+ONE=()
+if command -v taskset >/dev/null 2>&1; then
+  ONE=(taskset -c 0)
+fi
+
+# bench NAME EVENTS ACCOUNTS JOBS: generates the trace, measures parse-only and eval, and keeps
+# the trace and the report as $WORK/NAME.jsonl and $WORK/NAME.json.
 bench() {
-  local name=$1 n=$2 accounts=$3
+  local name=$1 n=$2 accounts=$3 jobs=$4
   local trace="$WORK/$name.jsonl"
-  local t0 t1
+  local t0 t1 pin=()
+  if [ "$jobs" = 1 ]; then pin=(${ONE[@]+"${ONE[@]}"}); fi
   echo "generating $name: $n events, $accounts account(s)..." >&2
   t0=$(now)
   "$BIN" gen "$RULES" --events "$n" --accounts "$accounts" --seed "$SEED" >"$trace"
@@ -69,27 +77,37 @@ bench() {
   local gen_s
   gen_s=$(secs "$t0" "$t1")
   echo "  parse only..." >&2
-  measure "$WORK/$name.parse" "$BIN" eval "$RULES" "$trace" --parse-only
+  measure "$WORK/$name.parse" ${pin[@]+"${pin[@]}"} "$BIN" eval "$RULES" "$trace" --parse-only
   local parse_s=$WALL parse_rss=$RSS
-  echo "  eval --format json..." >&2
-  measure "$WORK/$name.eval" "$BIN" eval "$RULES" "$trace" --format json
+  echo "  eval --format json --jobs $jobs..." >&2
+  measure "$WORK/$name.eval" ${pin[@]+"${pin[@]}"} "$BIN" eval "$RULES" "$trace" --format json --jobs "$jobs"
   local eval_s=$WALL eval_rss=$RSS
+  "$BIN" eval "$RULES" "$trace" --format json --jobs "$jobs" >"$WORK/$name.json" 2>/dev/null || true
   if grep -q 'invalid line' "$WORK/$name.eval.err"; then
     echo "  warning: $(cat "$WORK/$name.eval.err")" >&2
   fi
   local er pr
   er=$(rate "$n" "$eval_s")
   pr=$(rate "$n" "$parse_s")
-  ROWS+=("$(printf '%-22s %11s %8s %8s %12s %12s %7s %10s %10s' \
-    "$name" "$n" "$gen_s" "$eval_s" "$er" "$pr" \
-    "$(awk -v e="$er" -v p="$pr" 'BEGIN { printf "%.2f", e / p }')" \
+  LAST_EVAL_S=$eval_s
+  ROWS+=("$(printf '%-22s %11s %5s %8s %8s %12s %12s %7s %10s %10s' \
+    "$name" "$n" "$jobs" "$gen_s" "$eval_s" "$er" "$pr" \
+    "$(awk -v e="$eval_s" -v p="$parse_s" 'BEGIN { printf "%.2f", e / p }')" \
     "$((eval_rss / 1024))" "$((parse_rss / 1024))")")
-  rm -f "$trace"
 }
 
-bench "ses-1acct-small" "$SMALL" 1
-bench "ses-1acct-large" "$EVENTS" 1
-bench "ses-${ACCOUNTS}acct-large" "$EVENTS" "$ACCOUNTS"
+bench "ses-1acct-small" "$SMALL" 1 1
+bench "ses-1acct-large" "$EVENTS" 1 1
+rm -f "$WORK"/ses-1acct-*.jsonl
+bench "ses-${ACCOUNTS}acct-jobs1" "$EVENTS" "$ACCOUNTS" 1
+ONE_S=$LAST_EVAL_S
+bench "ses-${ACCOUNTS}acct-jobs2" "$EVENTS" "$ACCOUNTS" 2
+TWO_S=$LAST_EVAL_S
+SAME=different
+if cmp -s "$WORK/ses-${ACCOUNTS}acct-jobs1.json" "$WORK/ses-${ACCOUNTS}acct-jobs2.json"; then
+  SAME=byte-identical
+fi
+rm -f "$WORK"/*.jsonl
 
 # tariff check over 1,000 rule files: the four shipped ones, 250 times each.
 echo "checking 1,000 rule files..." >&2
@@ -114,9 +132,11 @@ t1=$(now)
 CHECK_S=$(secs "$t0" "$t1")
 
 echo
-echo "rules: $RULES, seed $SEED; rates in events/s, wall-clock seconds, peak RSS in MiB"
-printf '%-22s %11s %8s %8s %12s %12s %7s %10s %10s\n' \
-  trace events gen_s eval_s eval_ev/s parse_ev/s ratio eval_MiB parse_MiB
+echo "rules: $RULES, seed $SEED; rates in events/s, wall-clock seconds, peak RSS in MiB;"
+echo "ratio = eval time / parse-only time; jobs 1 runs on one thread${ONE[@]+ (pinned: ${ONE[*]})}"
+printf '%-22s %11s %5s %8s %8s %12s %12s %7s %10s %10s\n' \
+  trace events jobs gen_s eval_s eval_ev/s parse_ev/s ratio eval_MiB parse_MiB
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo
+echo "$ACCOUNTS accounts: --jobs 2 is $(awk -v a="$ONE_S" -v b="$TWO_S" 'BEGIN { printf "%.2f", a / b }')x --jobs 1; reports $SAME"
 echo "tariff check: $NFILES files in ${CHECK_S}s ($(rate "$NFILES" "$CHECK_S") files/s, exit $CHECK_RC): $(tail -1 "$WORK/check.err")"
