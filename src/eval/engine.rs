@@ -127,7 +127,8 @@ fn other_sub(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
 #[inline(never)]
 fn other_mul(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
     let r = a.checked_mul(b).ok_or_else(EvalError::overflow)?;
-    if r.scale() == a.scale() + b.scale() {
+    // A zero product is exact whatever scale rust_decimal gives it.
+    if r.scale() == a.scale() + b.scale() || a.is_zero() || b.is_zero() {
         return Ok(r);
     }
     // Digits were dropped past 28 significant digits: exact only if they were zeros.
@@ -674,6 +675,19 @@ mod tests {
             0 => a.checked_add(b),
             1 => a.checked_sub(b),
             _ => other_mul(a, b).ok(),
+        }
+    }
+
+    #[test]
+    fn zero_times_a_fraction_is_zero_not_an_overflow() {
+        let price = Decimal::new(28, 5); // 0.00028
+        for (a, b) in [
+            (Decimal::ZERO, price),
+            (price, Decimal::ZERO),
+            (Decimal::new(0, 3), price),
+        ] {
+            let r = a.mul(b).expect("a zero product is exact");
+            assert!(r.is_zero(), "{a} * {b} = {r}");
         }
     }
 
