@@ -21,24 +21,24 @@ pub struct Failure {
     pub text: Vec<u8>,
 }
 
-/// A block of whole lines, and the number of the first.
+/// A block of whole lines (at least one). Blocks reach every worker in order, so each
+/// numbers the lines itself.
 struct Block {
     data: Vec<u8>,
-    first_line: u64,
 }
 
 const BLOCK: usize = 1 << 18;
 
 impl Block {
-    /// Each line with its number: its text, or its bytes when they are not UTF-8. A final
-    /// carriage return is not part of the line.
-    fn lines(&self) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
+    /// Each line with its number (the first is `first`): its text, or its bytes when they
+    /// are not UTF-8. A final carriage return is not part of the line.
+    fn lines(&self, first: u64) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
         // One validation for the whole block; lines are then cut at newlines, which are
         // always character boundaries.
         let text = simdutf8::basic::from_utf8(&self.data).ok();
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len()));
-        (self.first_line..).zip(ends).map(move |(line_no, end)| {
+        (first..).zip(ends).map(move |(line_no, end)| {
             let (from, to) = (start, end);
             start = end + 1;
             let raw = &self.data[from..to];
@@ -68,10 +68,10 @@ pub fn eval_stream(
     if jobs == 1 {
         // One core: read and evaluate on this thread, with no hand-over.
         let mut run = Run::new(m, opts.clone());
-        let mut failure = None;
+        let (mut failure, mut next) = (None, 1);
         let read = read_blocks(
             &mut input,
-            |b| match feed(&mut run, &b, 0, 1) {
+            |b| match feed(&mut run, &b, &mut next, 0, 1) {
                 Ok(()) => true,
                 Err(f) => {
                     failure = Some(f);
@@ -171,11 +171,12 @@ pub fn eval_stream(
 /// evaluates nothing: the floor that evaluation is measured against. Returns (events, bad
 /// lines).
 pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failure> {
-    let (mut events, mut bad) = (0u64, 0u64);
+    let (mut events, mut bad, mut next) = (0u64, 0u64, 1u64);
     read_blocks(
         &mut input,
         |block| {
-            for (line_no, raw) in block.lines() {
+            for (line_no, raw) in block.lines(next) {
+                next = line_no + 1;
                 match raw.map(|t| crate::trace::parse_line(m, t, line_no)) {
                     Ok(Ok(Some(p))) => {
                         events += 1;
@@ -200,15 +201,24 @@ fn worker(
     jobs: usize,
 ) -> Result<Parts, Failure> {
     let mut run = Run::new(m, opts);
+    let mut next = 1;
     for block in rx {
-        feed(&mut run, &block, me, jobs)?;
+        feed(&mut run, &block, &mut next, me, jobs)?;
     }
     Ok(run.into_parts())
 }
 
-/// Evaluates the lines of a block that worker `me` of `jobs` owns.
-fn feed(run: &mut Run<'_>, block: &Block, me: usize, jobs: usize) -> Result<(), Failure> {
-    for (line_no, raw) in block.lines() {
+/// Evaluates the lines of a block that worker `me` of `jobs` owns; `next` is the number of
+/// the block's first line, and then of the next block's.
+fn feed(
+    run: &mut Run<'_>,
+    block: &Block,
+    next: &mut u64,
+    me: usize,
+    jobs: usize,
+) -> Result<(), Failure> {
+    for (line_no, raw) in block.lines(*next) {
+        *next = line_no + 1;
         let bytes = raw.map_or_else(|b| b, str::as_bytes);
         if jobs == 1 || route(bytes) % jobs as u64 == me as u64 {
             let r = match raw {
@@ -235,7 +245,6 @@ fn read_blocks(
     let started = Clock::now();
     let mut last_report = Clock::now();
     let mut carry: Vec<u8> = Vec::new();
-    let mut next_line = 1u64;
     let mut lines_read = 0u64;
     loop {
         let mut buf = std::mem::take(&mut carry);
@@ -257,10 +266,7 @@ fn read_blocks(
         buf.truncate(filled + n);
         if n == 0 {
             if !buf.is_empty() {
-                emit(Block {
-                    data: buf,
-                    first_line: next_line,
-                });
+                emit(Block { data: buf });
             }
             break;
         }
@@ -271,15 +277,13 @@ fn read_blocks(
         };
         carry = buf[cut + 1..].to_vec();
         buf.truncate(cut);
-        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64 + 1;
-        if !emit(Block {
-            data: buf,
-            first_line: next_line,
-        }) {
+        if progress {
+            // Only for the display: workers number lines themselves.
+            lines_read += memchr::memchr_iter(b'\n', &buf).count() as u64 + 1;
+        }
+        if !emit(Block { data: buf }) {
             break;
         }
-        next_line += lines;
-        lines_read += lines;
         if progress && last_report.elapsed().as_millis() >= 500 {
             last_report = Clock::now();
             let secs = started.elapsed().as_secs_f64().max(1e-9);
@@ -447,6 +451,7 @@ mod tests {
                 proptest::sample::select(vec![
                     "{", "}", "[", "]", ",", ":", " ", "\"account\"", "\"a\"", "\"acct-1\"",
                     "null", "1", "\"", "\\", "\t", "\"x\":{\"account\":\"n\"}",
+                    "\"a value long enough to push what follows past the first 64 bytes\"",
                 ]),
                 0..24,
             )
