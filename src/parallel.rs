@@ -220,7 +220,7 @@ fn feed(
     for (line_no, raw) in block.lines(*next) {
         *next = line_no + 1;
         let bytes = raw.map_or_else(|b| b, str::as_bytes);
-        if jobs == 1 || route(bytes) % jobs as u64 == me as u64 {
+        if jobs == 1 || route(bytes, jobs) == me {
             let r = match raw {
                 Ok(text) => run.line(text, line_no),
                 Err(_) => run.not_text(line_no),
@@ -299,8 +299,10 @@ fn read_blocks(
     Ok(())
 }
 
-/// Which worker owns a line: a hash (FNV-1a) of its top-level `account` (default `"default"`).
-fn route(line: &[u8]) -> u64 {
+/// Which of `jobs` workers owns a line: a hash (Fx, eight bytes at a time) of its top-level
+/// `account` (default `"default"`), mapped to a worker by its high bits (a multiply, not a
+/// division: this runs for every line on every worker).
+fn route(line: &[u8], jobs: usize) -> usize {
     let key = match account_fast(line) {
         Some(k) => k.map(std::borrow::Cow::Borrowed),
         None => account_of(line),
@@ -309,9 +311,10 @@ fn route(line: &[u8]) -> u64 {
         Some(k) => k,
         None => b"default",
     };
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    let mut h = rustc_hash::FxHasher::default();
+    std::hash::Hasher::write(&mut h, bytes);
+    let h = std::hash::Hasher::finish(&h);
+    ((u128::from(h) * jobs as u128) >> 64) as usize
 }
 
 /// [`account_of`] for short lines without escapes or control characters (`None` for other
@@ -418,6 +421,23 @@ fn string_end(line: &[u8], start: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_spread_accounts_over_every_worker() {
+        for jobs in [2, 3, 8] {
+            let mut seen = vec![0; jobs];
+            for a in 0..1000 {
+                let line = format!(r#"{{"account":"acct-{a}"}}"#);
+                let w = route(line.as_bytes(), jobs);
+                seen[w] += 1;
+                assert_eq!(w, route(line.as_bytes(), jobs), "deterministic");
+            }
+            // Each worker gets a fair share (within 30% of even).
+            for n in &seen {
+                assert!(*n * 10 > 7 * 1000 / jobs, "{jobs}: {seen:?}");
+            }
+        }
+    }
 
     #[test]
     fn finds_the_top_level_account() {
