@@ -246,6 +246,7 @@ fn read_blocks(
     let mut last_report = Clock::now();
     let mut carry: Vec<u8> = Vec::new();
     let mut lines_read = 0u64;
+    let mut first = true;
     loop {
         let mut buf = std::mem::take(&mut carry);
         let filled = buf.len();
@@ -264,6 +265,13 @@ fn read_blocks(
             }
         };
         buf.truncate(filled + n);
+        // A byte order mark before the first line is not part of it (once 3 bytes are in).
+        if first && (buf.len() >= 3 || n == 0) {
+            first = false;
+            if buf.starts_with(b"\xef\xbb\xbf") {
+                buf.drain(..3);
+            }
+        }
         if n == 0 {
             if !buf.is_empty() {
                 emit(Block { data: buf });
@@ -421,6 +429,28 @@ fn string_end(line: &[u8], start: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_line_is_dropped() {
+        let read = |input: &[u8]| {
+            let mut blocks = Vec::new();
+            read_blocks(
+                &mut &input[..],
+                |b| {
+                    blocks.push(b.data);
+                    true
+                },
+                false,
+            )
+            .unwrap();
+            // Blocks end where a newline was cut.
+            blocks.join(&b'\n')
+        };
+        assert_eq!(read(b"\xef\xbb\xbf{}\n{}"), b"{}\n{}");
+        assert_eq!(read(b"{}\n\xef\xbb\xbf{}"), b"{}\n\xef\xbb\xbf{}");
+        assert_eq!(read(b"\xef\xbb"), b"\xef\xbb");
+        assert_eq!(read(b"\xef\xbb\xbf"), b"");
+    }
 
     #[test]
     fn routes_spread_accounts_over_every_worker() {

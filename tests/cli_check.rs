@@ -218,3 +218,19 @@ fn citations_use_the_sources_directory() {
     let bad = fixture("err_citation_not_found.tariff");
     assert_eq!(code(&tariff(&["check", &bad, "--sources", &sources()])), 1);
 }
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_a_rule_file() {
+    let dir = std::env::temp_dir().join(format!("tariff-cli-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bom.tariff");
+    let text = std::fs::read_to_string(format!(
+        "{}/rules/tencent-ses.tariff",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    let o = tariff(&["check", path.to_str().unwrap(), "--sources", &sources()]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
