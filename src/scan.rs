@@ -2,7 +2,13 @@
 //! no escapes. Anything else (escapes, arrays, nesting outside `dims`, duplicate fields,
 //! control characters, malformed JSON) returns `None` and the line goes through serde_json,
 //! which also writes every error message. The two paths must agree on every line both
-//! accept (tested).
+//! accept (a differential property test, and the `scan` fuzz target).
+//!
+//! Lines of at most [`MASKED`] bytes (nearly all) are classified 16 bytes at a time into
+//! bit masks of quotes and of stops (backslashes, control characters): with no stop, the
+//! strings are exactly the runs between consecutive quotes, found by bit arithmetic. Longer
+//! lines are read byte by byte (`scan_long`); `Cur` holds what both share (numbers,
+//! literals, `dims`).
 
 /// The fields of a trace line, as text borrowed from it, indexed by [`Field`].
 #[derive(Debug, Default, PartialEq, Eq)]
