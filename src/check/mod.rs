@@ -1,6 +1,6 @@
 //! Checking: a parsed rule file in, every problem found out (errors and warnings).
 //!
-//! Names are collected first ([`names`]); then each declaration is checked on its own, by
+//! Names are collected first (`names`); then each declaration is checked on its own, by
 //! concept; then citations, examples, and the lints about what is never used.
 
 mod citations;

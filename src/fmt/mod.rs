@@ -1,7 +1,7 @@
 //! Formatting: rule-file text in, the canonical layout out, every comment kept.
 //!
-//! The layout is printed from the typed tree ([`layout`]); comments, which the tree
-//! does not hold, are found in the source ([`comments`]) and put back: a comment on its
+//! The layout is printed from the typed tree (`layout`); comments, which the tree
+//! does not hold, are found in the source (`comments`) and put back: a comment on its
 //! own line goes before the next item, at that item's indentation; a comment after code
 //! stays at the end of the line that prints that code.
 
