@@ -368,7 +368,8 @@ fn account_fast(line: &[u8]) -> Option<Option<&[u8]>> {
     Some(None)
 }
 
-/// The value of the top-level `"account"` key, if it is a string (escapes decoded).
+/// The value of the top-level `"account"` key, if it is a string (escapes decoded, in the
+/// key as in the value).
 fn account_of(line: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
     let mut depth = 0i32;
     let mut i = 0;
@@ -378,7 +379,14 @@ fn account_of(line: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
             b'}' | b']' => depth -= 1,
             b'"' => {
                 let end = string_end(line, i)?;
-                if depth == 1 && &line[i..=end] == b"\"account\"" {
+                let key = &line[i..=end];
+                // serde_json decodes keys: `"acc\u006funt"` is `"account"` too.
+                let account = || {
+                    key == b"\"account\""
+                        || (key.contains(&b'\\')
+                            && serde_json::from_slice::<String>(key).is_ok_and(|k| k == "account"))
+                };
+                if depth == 1 && account() {
                     let mut j = end + 1;
                     while j < line.len() && line[j].is_ascii_whitespace() {
                         j += 1;
@@ -482,6 +490,10 @@ mod tests {
         assert_eq!(
             account_of(br#"{"x":"\"account\":\"no\"","account":"a\u0041"}"#).as_deref(),
             Some(&b"aA"[..])
+        );
+        assert_eq!(
+            account_of(br#"{"acc\u006funt":"a2","x":1}"#).as_deref(),
+            Some(&b"a2"[..])
         );
         assert_eq!(account_of(br#"{"type":"usage"}"#), None);
         assert_eq!(account_of(b"not json"), None);

@@ -159,7 +159,19 @@ impl<'f> Fields<'f> {
         match &self.dims {
             Dims::Flat(None) | Dims::Map(None) => Ok(()),
             Dims::Flat(Some(inner)) => {
-                crate::scan::dims_pairs(inner).try_for_each(|(k, v)| f(k, v))
+                // serde_json reads `dims` into a sorted map where the last of a repeated key
+                // wins: pairs in strictly increasing key order (the usual case) are that
+                // map already; others are put in its order here.
+                let pairs = || crate::scan::dims_pairs(inner);
+                if pairs().is_sorted_by(|a, b| a.0 < b.0) {
+                    return pairs().try_for_each(|(k, v)| f(k, v));
+                }
+                let mut sorted: Vec<_> = pairs().collect();
+                // Reversed, then stably sorted: the last of equal keys comes first and stays.
+                sorted.reverse();
+                sorted.sort_by(|a, b| a.0.cmp(b.0));
+                sorted.dedup_by(|later, first| later.0 == first.0);
+                sorted.into_iter().try_for_each(|(k, v)| f(k, v))
             }
             Dims::Map(Some(map)) => map.iter().try_for_each(|(k, v)| f(k, v)),
         }

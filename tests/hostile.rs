@@ -976,3 +976,33 @@ fn a_million_lines_with_one_bad_line() {
     let _ = std::fs::remove_file(&t);
     assert!(clock.elapsed() < limit, "took {:?}", clock.elapsed());
 }
+
+/// The same account named through an escaped key (`"acc\u006funt"` is `"account"`) must be
+/// evaluated on one worker: the router reads keys as serde_json does, so any number of jobs
+/// gives the one-job report.
+#[test]
+fn an_escaped_account_key_routes_like_the_plain_one() {
+    let m = model();
+    let mut trace = String::new();
+    for (i, key) in ["account", r"acc\u006funt", "account", r"\u0061ccount"]
+        .iter()
+        .enumerate()
+    {
+        for acct in ["a", "b", "c", "d", "e"] {
+            trace.push_str(&format!(
+                "{{\"at\":\"2026-01-0{}T10:00:00+08:00\",\"{key}\":\"{acct}\",\"type\":\"topup\",\"amount\":\"1\"}}\n",
+                i + 1
+            ));
+        }
+    }
+    let opts = Options::default();
+    let run = |jobs| match tariff::parallel::eval_stream(&m, &opts, trace.as_bytes(), jobs) {
+        Ok(r) => r.to_json(),
+        Err(f) => format!("{f:?}"),
+    };
+    let one = run(1);
+    assert!(!one.contains("time goes back"), "{one}");
+    for jobs in [2, 3, 4] {
+        assert_eq!(run(jobs), one, "{jobs} jobs");
+    }
+}

@@ -390,3 +390,30 @@ proptest! {
         check_accounts(&accounts, &r);
     }
 }
+
+/// Lines whose `dims` give a key twice, or keys out of order: serde_json reads `dims` into a
+/// sorted map (the last of a repeated key wins), and the fast scanner must read it the same.
+#[test]
+fn fast_scanner_reads_dims_as_serde_does() {
+    let m = common::model(
+        &std::fs::read_to_string("rules/aliyun-sms.tariff").unwrap(),
+        "rules/aliyun-sms.tariff",
+    );
+    let pad = "x".repeat(300);
+    for dims in [
+        r#"{"region":"nowhere","region":"mainland"}"#,
+        r#"{"region":"mainland","region":"nowhere"}"#,
+        r#"{"template":"none","region":"nowhere"}"#,
+        r#"{"zz":"a","region":"nowhere"}"#,
+        r#"{"region":"international","region":"mainland"}"#,
+    ] {
+        for long in ["", pad.as_str()] {
+            let line = format!(
+                r#"{{"at":"2026-01-01T00:00:00Z","type":"usage","meter":"sms","dims":{dims},"pad":"{long}"}}"#
+            );
+            let fast = tariff::trace::parse_line_with(&m, &line, 1, true);
+            let slow = tariff::trace::parse_line_with(&m, &line, 1, false);
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+        }
+    }
+}
