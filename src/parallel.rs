@@ -4,7 +4,6 @@
 //! number of threads.
 
 use std::io::{IsTerminal, Read};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Instant as Clock;
 
@@ -21,24 +20,26 @@ pub struct Failure {
     pub text: Vec<u8>,
 }
 
-/// A block of whole lines (at least one). Blocks reach every worker in order, so each
-/// numbers the lines itself.
+/// A block of whole lines (at least one), joined by newlines: as read (numbered from where
+/// the previous block ended), or as routed to one worker (each line's number given).
 struct Block {
     data: Vec<u8>,
+    numbers: Vec<u64>,
 }
 
 const BLOCK: usize = 1 << 18;
 
 impl Block {
-    /// Each line with its number (the first is `first`): its text, or its bytes when they
-    /// are not UTF-8. A final carriage return is not part of the line.
+    /// Each line with its number (given, or counted from `first`): its text, or its bytes
+    /// when they are not UTF-8. A final carriage return is not part of the line.
     fn lines(&self, first: u64) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
         // One validation for the whole block; lines are then cut at newlines, which are
         // always character boundaries.
         let text = simdutf8::basic::from_utf8(&self.data).ok();
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len()));
-        (first..).zip(ends).map(move |(line_no, end)| {
+        (0..).zip(ends).map(move |(i, end)| {
+            let line_no = self.numbers.get(i).copied().unwrap_or(first + i as u64);
             let (from, to) = (start, end);
             start = end + 1;
             let raw = &self.data[from..to];
@@ -71,7 +72,7 @@ pub fn eval_stream(
         let (mut failure, mut next) = (None, 1);
         let read = read_blocks(
             &mut input,
-            |b| match feed(&mut run, &b, &mut next, 0, 1) {
+            |b| match feed(&mut run, &b, &mut next) {
                 Ok(()) => true,
                 Err(f) => {
                     failure = Some(f);
@@ -91,17 +92,21 @@ pub fn eval_stream(
     let (parts, failure) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        for me in 0..jobs {
-            let (tx, rx) = sync_channel::<Arc<Block>>(8);
+        for _ in 0..jobs {
+            let (tx, rx) = sync_channel::<Block>(8);
             senders.push(tx);
             let o = opts.clone();
-            handles.push(scope.spawn(move || worker(m, o, rx, me, jobs)));
+            handles.push(scope.spawn(move || worker(m, o, rx)));
         }
+        let mut router = Router::new(jobs);
         let read = read_blocks(
             &mut input,
             |b| {
-                let b = Arc::new(b);
-                senders.iter().all(|tx| tx.send(Arc::clone(&b)).is_ok())
+                router
+                    .split(&b)
+                    .into_iter()
+                    .zip(&senders)
+                    .all(|(part, tx)| part.numbers.is_empty() || tx.send(part).is_ok())
             },
             progress,
         );
@@ -193,44 +198,95 @@ pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failu
     Ok((events, bad))
 }
 
-fn worker(
-    m: &Model,
-    opts: Options,
-    rx: Receiver<Arc<Block>>,
-    me: usize,
-    jobs: usize,
-) -> Result<Parts, Failure> {
+/// Evaluates the lines routed to one worker (numbered by the router).
+fn worker(m: &Model, opts: Options, rx: Receiver<Block>) -> Result<Parts, Failure> {
     let mut run = Run::new(m, opts);
-    let mut next = 1;
+    let mut unused = 1;
     for block in rx {
-        feed(&mut run, &block, &mut next, me, jobs)?;
+        feed(&mut run, &block, &mut unused)?;
     }
     Ok(run.into_parts())
 }
 
-/// Evaluates the lines of a block that worker `me` of `jobs` owns; `next` is the number of
-/// the block's first line, and then of the next block's.
-fn feed(
-    run: &mut Run<'_>,
-    block: &Block,
-    next: &mut u64,
-    me: usize,
-    jobs: usize,
-) -> Result<(), Failure> {
+/// Sends each line to the worker that owns its account. An account is given, when first
+/// seen, to the worker with the fewest lines so far: traces are heavy-tailed (a few accounts
+/// hold much of the trace), and a hash of the name leaves one worker with more. The
+/// assignment depends only on the trace, and the report on neither.
+struct Router {
+    owner: rustc_hash::FxHashMap<Vec<u8>, usize>,
+    load: Vec<u64>,
+    next: u64,
+}
+
+impl Router {
+    fn new(jobs: usize) -> Router {
+        Router {
+            owner: rustc_hash::FxHashMap::default(),
+            load: vec![0; jobs],
+            next: 1,
+        }
+    }
+
+    /// The block's lines, one block per worker.
+    fn split(&mut self, block: &Block) -> Vec<Block> {
+        let mut parts: Vec<Block> = (0..self.load.len())
+            .map(|_| Block {
+                data: Vec::with_capacity(block.data.len() / self.load.len() + 256),
+                numbers: Vec::new(),
+            })
+            .collect();
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', &block.data).chain(std::iter::once(block.data.len()));
+        for end in ends {
+            let line = &block.data[start..end];
+            start = end + 1;
+            let w = self.owner_of(line);
+            self.load[w] += 1;
+            let part = &mut parts[w];
+            if !part.numbers.is_empty() {
+                part.data.push(b'\n');
+            }
+            part.data.extend_from_slice(line);
+            part.numbers.push(self.next);
+            self.next += 1;
+        }
+        parts
+    }
+
+    fn owner_of(&mut self, line: &[u8]) -> usize {
+        let key = match account_fast(line) {
+            Some(k) => k.map(std::borrow::Cow::Borrowed),
+            None => account_of(line),
+        };
+        let key: &[u8] = match &key {
+            Some(k) => k,
+            None => b"default",
+        };
+        if let Some(&w) = self.owner.get(key) {
+            return w;
+        }
+        let w = (0..self.load.len())
+            .min_by_key(|&w| self.load[w])
+            .unwrap_or(0);
+        self.owner.insert(key.to_vec(), w);
+        w
+    }
+}
+
+/// Evaluates the lines of a block; `next` is the number of the block's first line when the
+/// block does not number its lines, and then of the next block's.
+fn feed(run: &mut Run<'_>, block: &Block, next: &mut u64) -> Result<(), Failure> {
     for (line_no, raw) in block.lines(*next) {
         *next = line_no + 1;
-        let bytes = raw.map_or_else(|b| b, str::as_bytes);
-        if jobs == 1 || route(bytes, jobs) == me {
-            let r = match raw {
-                Ok(text) => run.line(text, line_no),
-                Err(_) => run.not_text(line_no),
-            };
-            if let Err(stop) = r {
-                return Err(Failure {
-                    stop,
-                    text: bytes.to_vec(),
-                });
-            }
+        let r = match raw {
+            Ok(text) => run.line(text, line_no),
+            Err(_) => run.not_text(line_no),
+        };
+        if let Err(stop) = r {
+            return Err(Failure {
+                stop,
+                text: raw.map_or_else(|b| b, str::as_bytes).to_vec(),
+            });
         }
     }
     Ok(())
@@ -274,7 +330,10 @@ fn read_blocks(
         }
         if n == 0 {
             if !buf.is_empty() {
-                emit(Block { data: buf });
+                emit(Block {
+                    data: buf,
+                    numbers: Vec::new(),
+                });
             }
             break;
         }
@@ -289,7 +348,10 @@ fn read_blocks(
             // Only for the display: workers number lines themselves.
             lines_read += memchr::memchr_iter(b'\n', &buf).count() as u64 + 1;
         }
-        if !emit(Block { data: buf }) {
+        if !emit(Block {
+            data: buf,
+            numbers: Vec::new(),
+        }) {
             break;
         }
         if progress && last_report.elapsed().as_millis() >= 500 {
@@ -305,24 +367,6 @@ fn read_blocks(
         eprint!("\r\x1b[2K");
     }
     Ok(())
-}
-
-/// Which of `jobs` workers owns a line: a hash (Fx, eight bytes at a time) of its top-level
-/// `account` (default `"default"`), mapped to a worker by its high bits (a multiply, not a
-/// division: this runs for every line on every worker).
-fn route(line: &[u8], jobs: usize) -> usize {
-    let key = match account_fast(line) {
-        Some(k) => k.map(std::borrow::Cow::Borrowed),
-        None => account_of(line),
-    };
-    let bytes: &[u8] = match &key {
-        Some(k) => k,
-        None => b"default",
-    };
-    let mut h = rustc_hash::FxHasher::default();
-    std::hash::Hasher::write(&mut h, bytes);
-    let h = std::hash::Hasher::finish(&h);
-    ((u128::from(h) * jobs as u128) >> 64) as usize
 }
 
 /// [`account_of`] for short lines without escapes or control characters (`None` for other
@@ -461,19 +505,45 @@ mod tests {
     }
 
     #[test]
-    fn routes_spread_accounts_over_every_worker() {
-        for jobs in [2, 3, 8] {
-            let mut seen = vec![0; jobs];
-            for a in 0..1000 {
-                let line = format!(r#"{{"account":"acct-{a}"}}"#);
-                let w = route(line.as_bytes(), jobs);
-                seen[w] += 1;
-                assert_eq!(w, route(line.as_bytes(), jobs), "deterministic");
+    fn the_router_keeps_accounts_together_and_balances_lines() {
+        // One heavy account first, then many light ones: the light ones fill the other worker.
+        let mut trace = String::new();
+        for i in 0..1_000 {
+            trace.push_str(r#"{"account":"heavy"}"#);
+            trace.push('\n');
+            trace.push_str(&format!(r#"{{"account":"light-{}"}}"#, i % 50));
+            trace.push('\n');
+        }
+        trace.push_str(r#"{"type":"usage"}"#);
+        let block = Block {
+            data: trace.trim_end().as_bytes().to_vec(),
+            numbers: Vec::new(),
+        };
+        for jobs in [2, 3] {
+            let mut router = Router::new(jobs);
+            let parts = router.split(&block);
+            let mut owner: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+            let mut numbers: Vec<u64> = Vec::new();
+            for (w, part) in parts.iter().enumerate() {
+                for (n, line) in part.lines(0) {
+                    let key = account_of(line.unwrap().as_bytes()).map(|k| k.into_owned());
+                    let key = key.unwrap_or_else(|| b"default".to_vec());
+                    assert_eq!(
+                        *owner.entry(key).or_insert(w),
+                        w,
+                        "an account on two workers"
+                    );
+                    numbers.push(n);
+                }
             }
-            // Each worker gets a fair share (within 30% of even).
-            for n in &seen {
-                assert!(*n * 10 > 7 * 1000 / jobs, "{jobs}: {seen:?}");
-            }
+            numbers.sort_unstable();
+            assert_eq!(
+                numbers,
+                (1..=2_001).collect::<Vec<u64>>(),
+                "every line, once"
+            );
+            let most = parts.iter().map(|p| p.numbers.len()).max().unwrap();
+            assert!(most <= 1_001, "{jobs} jobs: {most} lines on one worker");
         }
     }
 
