@@ -3,11 +3,9 @@
 //! JSON is what one pretty-printing pass writes.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 use tariff::driver::{Options, Stop};
-use tariff::model::{Model, compile};
+use tariff::model::Model;
 use tariff::parallel::eval_stream;
 use tariff::time::Instant;
 use tariff::trace::{parse_line, parse_line_with};
@@ -15,37 +13,9 @@ use tariff::trace::{parse_line, parse_line_with};
 /// 100 days in microseconds.
 const SPAN: i64 = 100 * 86_400 * 1_000_000;
 
-const RULES: [(&str, &str); 4] = [
-    (
-        "aliyun-sms.tariff",
-        include_str!("../../rules/aliyun-sms.tariff"),
-    ),
-    (
-        "huawei-koomessage.tariff",
-        include_str!("../../rules/huawei-koomessage.tariff"),
-    ),
-    (
-        "tencent-ses.tariff",
-        include_str!("../../rules/tencent-ses.tariff"),
-    ),
-    (
-        "tencent-smop.tariff",
-        include_str!("../../rules/tencent-smop.tariff"),
-    ),
-];
-
-fn models() -> &'static [Model] {
-    static M: OnceLock<Vec<Model>> = OnceLock::new();
-    M.get_or_init(|| {
-        RULES
-            .iter()
-            .map(|(name, text)| {
-                let f = tariff::parse_file(text).expect("shipped rules parse");
-                compile(&f, text, name).expect("shipped rules compile")
-            })
-            .collect()
-    })
-}
+#[path = "shipped.rs"]
+mod shipped;
+use shipped::models;
 
 /// The outcome of a stream evaluation, comparable across job counts.
 fn outcome(m: &Model, opts: &Options, data: &[u8], jobs: usize) -> Result<String, String> {

@@ -3,50 +3,20 @@
 #![no_main]
 
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use tariff::driver::{Options, Run, Stop};
-use tariff::model::{Model, compile};
 use tariff::time::Instant;
 use tariff::trace::parse_line;
 
 /// 2100-01-01T00:00:00Z in microseconds since the epoch.
 const UNTIL_2100: i64 = 4_102_444_800_000_000;
 
-const RULES: [(&str, &str); 4] = [
-    (
-        "aliyun-sms.tariff",
-        include_str!("../../rules/aliyun-sms.tariff"),
-    ),
-    (
-        "huawei-koomessage.tariff",
-        include_str!("../../rules/huawei-koomessage.tariff"),
-    ),
-    (
-        "tencent-ses.tariff",
-        include_str!("../../rules/tencent-ses.tariff"),
-    ),
-    (
-        "tencent-smop.tariff",
-        include_str!("../../rules/tencent-smop.tariff"),
-    ),
-];
-
-fn models() -> &'static [Model] {
-    static M: OnceLock<Vec<Model>> = OnceLock::new();
-    M.get_or_init(|| {
-        RULES
-            .iter()
-            .map(|(name, text)| {
-                let f = tariff::parse_file(text).expect("shipped rules parse");
-                compile(&f, text, name).expect("shipped rules compile")
-            })
-            .collect()
-    })
-}
+#[path = "shipped.rs"]
+mod shipped;
+use shipped::models;
 
 fn d(v: &Value) -> Decimal {
     Decimal::from_str(v.as_str().expect("amounts are strings")).expect("amounts are decimals")
