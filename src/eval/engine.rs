@@ -254,6 +254,8 @@ impl Account {
             } => self.usage(m, ev, *meter, *quantity, dims, subject.as_deref()),
             _ => self.apply_other(m, ev),
         };
+        // What fires later is caused by time, not by this event.
+        self.cur_id = None;
         r.map_err(|e| e.at_line(ev.line))
     }
 
