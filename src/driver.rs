@@ -20,6 +20,9 @@ pub struct Options {
     pub opening: Option<Decimal>,
     /// List bad lines under `invalid` and go on.
     pub keep_going: bool,
+    /// Carry out every event on the general path, without the fast lane that sums runs of
+    /// alike usage events (the reports are the same; tests compare the two).
+    pub no_fast_lane: bool,
 }
 
 /// Why a run stopped.
@@ -142,29 +145,45 @@ impl<'m> Run<'m> {
             return Ok(());
         }
         self.latest = Some(self.latest.map_or(ev.at, |l| l.max(ev.at)));
-        self.accounts[a].apply(self.m, &ev).map_err(Stop::Eval)
+        let acc = &mut self.accounts[a];
+        if self.opts.no_fast_lane {
+            acc.apply(self.m, &ev)
+        } else {
+            acc.apply_lane(self.m, &ev)
+        }
+        .map_err(Stop::Eval)
     }
 
     /// Fires what is due up to `until` and reports.
     pub fn finish(self) -> Result<Report, Stop> {
         let (m, opts) = (self.m, self.opts.clone());
-        assemble(m, &opts, vec![self.into_parts()], 1)
+        assemble(m, &opts, vec![self.into_parts()?], 1)
     }
 
     /// What the run produced so far.
-    pub fn into_parts(self) -> Parts {
-        Parts {
+    pub fn into_parts(mut self) -> Result<Parts, Stop> {
+        self.flush()?;
+        Ok(Parts {
             accounts: self.accounts,
             first_line: self.first_line,
             invalid: self.invalid,
             after_until: self.after_until,
             latest: self.latest,
-        }
+        })
     }
 
     /// The accounts evaluated so far (for tests and hosts).
-    pub fn accounts(&self) -> &[Account] {
-        &self.accounts
+    pub fn accounts(&mut self) -> Result<&[Account], Stop> {
+        self.flush()?;
+        Ok(&self.accounts)
+    }
+
+    /// Carries what the accounts' fast lanes hold into the accounts.
+    fn flush(&mut self) -> Result<(), Stop> {
+        for a in &mut self.accounts {
+            a.flush_lane(self.m).map_err(Stop::Eval)?;
+        }
+        Ok(())
     }
 }
 

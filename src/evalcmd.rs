@@ -38,6 +38,9 @@ pub struct EvalArgs {
     /// Only read and parse every line into events (a benchmark floor); print the count.
     #[arg(long, hide = true)]
     pub parse_only: bool,
+    /// Carry out every event on the general path (no fast lane); the report is the same.
+    #[arg(long, hide = true)]
+    pub no_fast_lane: bool,
 }
 
 /// Report formats.
@@ -138,6 +141,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
         until,
         opening,
         keep_going: args.keep_going,
+        no_fast_lane: args.no_fast_lane,
     };
     let trace_name = if args.trace == "-" {
         "<stdin>".to_string()

@@ -195,6 +195,7 @@ pub fn run_example(m: &Model, ex: &Example) -> Result<(), Vec<String>> {
             until,
             opening: ex.opening.as_ref().map(|o| o.amount.node),
             keep_going: false,
+            no_fast_lane: false,
         },
     );
     for ev in events {

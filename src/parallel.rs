@@ -84,10 +84,13 @@ pub fn eval_stream(
         if let Some(f) = failure.or(read.err()) {
             return Err(f);
         }
-        return assemble(m, opts, vec![run.into_parts()], 1).map_err(|stop| Failure {
-            stop,
-            text: Vec::new(),
-        });
+        return run
+            .into_parts()
+            .and_then(|p| assemble(m, opts, vec![p], 1))
+            .map_err(|stop| Failure {
+                stop,
+                text: Vec::new(),
+            });
     }
     let (parts, failure) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
@@ -205,7 +208,10 @@ fn worker(m: &Model, opts: Options, rx: Receiver<Block>) -> Result<Parts, Failur
     for block in rx {
         feed(&mut run, &block, &mut unused)?;
     }
-    Ok(run.into_parts())
+    run.into_parts().map_err(|stop| Failure {
+        stop,
+        text: Vec::new(),
+    })
 }
 
 /// Sends each line to the worker that owns its account. An account is given, when first

@@ -952,7 +952,10 @@ fn a_million_lines_with_one_bad_line() {
     for (i, line) in trace.lines().enumerate() {
         run.line(line, i as u64 + 1).unwrap();
     }
-    assert_eq!(run.accounts()[0].stats.used, Decimal::from(LINES - 1));
+    assert_eq!(
+        run.accounts().unwrap()[0].stats.used,
+        Decimal::from(LINES - 1)
+    );
     let r = run.finish().unwrap();
     assert_eq!(r.invalid.len(), 1);
     assert_eq!(r.invalid[0].line, BAD);

@@ -163,7 +163,7 @@ fn run_all(m: &Model, text: &str) -> (Report, Vec<Account>) {
     for (i, l) in text.lines().enumerate() {
         run.line(l, i as u64 + 1).unwrap();
     }
-    let accounts = run.accounts().to_vec();
+    let accounts = run.accounts().unwrap().to_vec();
     (run.finish().unwrap(), accounts)
 }
 

@@ -229,6 +229,7 @@ impl Account {
             cur_id: None,
             next_due: None,
             stock: Stock::default(),
+            lane: Default::default(),
         }
     }
 

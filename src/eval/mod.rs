@@ -6,6 +6,7 @@
 
 mod engine;
 mod items;
+mod lane;
 mod pricing;
 pub mod report;
 pub mod state;
@@ -151,6 +152,7 @@ impl std::fmt::Display for EvalError {
 impl Account {
     /// The account's state as bytes.
     pub fn snapshot(&self) -> Vec<u8> {
+        debug_assert!(!self.lane.is_open(), "a snapshot with usage pending");
         serde_json::to_vec(self).unwrap_or_default()
     }
 

@@ -244,6 +244,9 @@ pub struct Account {
     /// Subjects that may hold quota, for drawdown (rebuilt when subjects are added).
     #[serde(skip)]
     pub(crate) stock: Stock,
+    /// Usage summed but not yet carried into the account (see [`super::lane`]).
+    #[serde(skip)]
+    pub(crate) lane: super::lane::Lane,
 }
 
 /// The subjects whose remaining quota may be above zero, in creation order: a superset of

@@ -35,6 +35,7 @@ impl Account {
     /// Fires everything due at or before `t`.
     #[inline]
     pub fn advance(&mut self, m: &Model, t: Instant) -> R {
+        self.flush_lane(m)?;
         if !self.started {
             return Ok(());
         }
@@ -47,20 +48,22 @@ impl Account {
         self.fire_due(m, t)
     }
 
+    /// When the next timer is due (cached in [`Account::next_due`]).
+    pub(super) fn next_due_at(&mut self, m: &Model) -> R<Option<Instant>> {
+        if let Some(n) = self.next_due {
+            return Ok(n);
+        }
+        let n = self.next(m)?.map(|d| d.at);
+        self.next_due = Some(n);
+        Ok(n)
+    }
+
     /// Fires everything due at or before `t`, the next timer's time not being known to be later.
     #[inline(never)]
     fn fire_due(&mut self, m: &Model, t: Instant) -> R {
         let mut fuel = 10_000_000u32;
         loop {
-            let next = match self.next_due {
-                Some(n) => n,
-                None => {
-                    let n = self.next(m)?.map(|d| d.at);
-                    self.next_due = Some(n);
-                    n
-                }
-            };
-            match next {
+            match self.next_due_at(m)? {
                 Some(at) if at <= t => {}
                 _ => return Ok(()),
             }

@@ -337,7 +337,7 @@ impl Account {
 
     /// The usable allowance that `pick` selects to draw from first: earliest expiry, then
     /// earliest effective, then creation order.
-    fn best_allowance(
+    pub(super) fn best_allowance(
         &self,
         m: &Model,
         at: Instant,
@@ -372,7 +372,7 @@ impl Account {
 
     /// Brings [`Account::stock`] up to date with the subjects.
     #[inline(always)]
-    fn restock(&mut self) {
+    pub(super) fn restock(&mut self) {
         if self.stock.built_for != self.subjects.len() {
             self.rebuild_stock();
         }
@@ -766,7 +766,7 @@ impl Account {
 
 /// Which allowances a drawdown source takes from.
 #[derive(Clone, Copy)]
-enum Pick {
+pub(super) enum Pick {
     /// One item (a free tier or a package).
     Item(ItemId),
     /// Every package.

@@ -1,0 +1,284 @@
+//! The fast lane sums runs of alike usage events: every report must be byte for byte the one
+//! the general path gives, carrying out each event on its own.
+
+mod common;
+
+use proptest::prelude::*;
+use tariff::driver::{Options, Run};
+use tariff::model::Model;
+
+const RULES: [&str; 4] = [
+    "rules/tencent-ses.tariff",
+    "rules/aliyun-sms.tariff",
+    "rules/huawei-koomessage.tariff",
+    "rules/tencent-smop.tariff",
+];
+
+fn model_at(path: &str) -> Model {
+    let text = std::fs::read_to_string(path).unwrap();
+    let rules = text.split_once("\n---\n").map_or(text.as_str(), |(r, _)| r);
+    common::model(rules, path)
+}
+
+/// The JSON report and the accounts' usage statistics, with and without the lane.
+fn both(m: &Model, trace: &str, until: Option<&str>) -> (String, String) {
+    let until = until.map(|u| {
+        tariff::time::Instant::from_chrono(&chrono::DateTime::parse_from_rfc3339(u).unwrap())
+    });
+    let run = |no_fast_lane| {
+        let opts = Options {
+            keep_going: true,
+            until,
+            no_fast_lane,
+            ..Options::default()
+        };
+        let mut run = Run::new(m, opts);
+        for (i, line) in trace.lines().enumerate() {
+            if let Err(e) = run.line(line, i as u64 + 1) {
+                return format!("stopped: {e:?}");
+            }
+        }
+        let stats = match run.accounts() {
+            Ok(a) => format!("{:?}", a.iter().map(|a| &a.stats).collect::<Vec<_>>()),
+            Err(e) => return format!("stopped: {e:?}"),
+        };
+        match run.finish() {
+            Ok(r) => format!("{}\n{stats}", r.to_json()),
+            Err(e) => format!("stopped: {e:?}"),
+        }
+    };
+    (run(false), run(true))
+}
+
+#[test]
+fn generated_traces_of_every_product() {
+    for rules in RULES {
+        let m = model_at(rules);
+        for (seed, accounts) in [(1, 1), (2, 1), (3, 20)] {
+            let opts = tariff::r#gen::GenOptions {
+                events: 20_000,
+                accounts,
+                seed,
+                start: chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00+08:00").unwrap(),
+                days: 30,
+            };
+            let mut t = Vec::new();
+            tariff::r#gen::generate(&m, &opts, &mut t).unwrap();
+            let t = String::from_utf8(t).unwrap();
+            let (lane, general) = both(&m, &t, None);
+            assert!(lane.len() > 1_000, "{rules}: {lane}");
+            assert!(lane == general, "{rules}, seed {seed}: the reports differ");
+        }
+    }
+}
+
+/// The lane over a run that ends exactly at a limit, exactly empties a package, changes
+/// scale, carries an id, and crosses the hour and the day.
+#[test]
+fn runs_that_end_on_every_boundary() {
+    let m = model_at("tests/fixtures/lane/mixed.tariff");
+    let lines = [
+        r#"{"at":"2026-01-31T22:00:00+08:00","type":"set","name":"hourly_cap","value":120}"#,
+        r#"{"at":"2026-01-31T22:00:00+08:00","type":"purchase","item":"small"}"#,
+        r#"{"at":"2026-01-31T22:01:00+08:00","type":"usage","meter":"data","quantity":4,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:02:00+08:00","type":"usage","meter":"data","quantity":6,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:03:00+08:00","type":"usage","meter":"data","quantity":50,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:04:00+08:00","type":"usage","meter":"data","quantity":49,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:05:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:06:00+08:00","type":"usage","meter":"data","quantity":5,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:07:00+08:00","type":"usage","meter":"data","quantity":4.5,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:08:00+08:00","type":"usage","meter":"data","quantity":4.50,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:09:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"},"id":"x-1"}"#,
+        r#"{"at":"2026-01-31T22:10:00+08:00","type":"usage","meter":"data","quantity":2,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T22:59:59+08:00","type":"usage","meter":"data","quantity":3,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T23:00:00+08:00","type":"usage","meter":"data","quantity":120,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T23:00:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-01-31T23:30:00+08:00","type":"usage","meter":"calls","quantity":25}"#,
+        r#"{"at":"2026-01-31T23:31:00+08:00","type":"usage","meter":"calls","quantity":25}"#,
+        r#"{"at":"2026-01-31T23:32:00+08:00","type":"usage","meter":"calls","quantity":1}"#,
+        r#"{"at":"2026-02-01T00:00:00+08:00","type":"usage","meter":"calls","quantity":1}"#,
+        r#"{"at":"2026-02-01T00:00:00+08:00","type":"set","name":"calls_daily","value":60}"#,
+        r#"{"at":"2026-02-01T00:00:01+08:00","type":"usage","meter":"calls","quantity":59}"#,
+        r#"{"at":"2026-02-01T01:00:00+08:00","type":"usage","meter":"data","quantity":300,"dims":{"zone":"b"}}"#,
+        r#"{"at":"2026-02-01T01:00:01+08:00","type":"usage","meter":"data","quantity":100,"dims":{"zone":"b"}}"#,
+        r#"{"at":"2026-02-01T03:00:00+08:00","type":"usage","meter":"data","quantity":100,"dims":{"zone":"b"}}"#,
+        r#"{"at":"2026-02-01T03:00:01+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"b"}}"#,
+        r#"{"at":"2026-02-28T22:00:00+08:00","type":"usage","meter":"data","quantity":7,"dims":{"zone":"a"}}"#,
+        // A package with no timer at its expiry: drawn until then, never after.
+        r#"{"at":"2026-03-01T10:00:00+08:00","type":"set","name":"hourly_cap","value":null}"#,
+        r#"{"at":"2026-03-01T10:00:00+08:00","type":"purchase","item":"daily"}"#,
+        r#"{"at":"2026-03-01T10:00:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-03-01T12:00:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-03-02T09:59:59+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-03-02T10:00:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}}"#,
+        r#"{"at":"2026-03-02T11:00:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}}"#,
+    ];
+    let trace = lines.join("\n");
+    for cut in 1..=lines.len() {
+        let t = lines[..cut].join("\n");
+        let (lane, general) = both(&m, &t, None);
+        assert!(lane == general, "the first {cut} lines: the reports differ");
+    }
+    let (lane, general) = both(&m, &trace, Some("2026-01-31T23:00:00+08:00"));
+    assert_eq!(lane, general);
+    let json = lane.split_once("\n[").unwrap().0;
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let rejected = v["accounts"][0]["rejections"].as_array().unwrap().len();
+    assert!(rejected >= 2, "the limits refuse: {lane}");
+}
+
+/// No lane while a state refuses usage: a suspended service refuses every event of a run.
+#[test]
+fn no_lane_while_suspended() {
+    let m = model_at("rules/tencent-ses.tariff");
+    let mut lines = vec![
+        r#"{"at":"2026-04-01T10:00:00+08:00","type":"topup","amount":"1"}"#.to_string(),
+        r#"{"at":"2026-04-01T10:00:00+08:00","type":"usage","meter":"email","quantity":11000}"#
+            .to_string(),
+    ];
+    for t in ["2026-04-01T11", "2026-04-02T10", "2026-04-02T11"] {
+        for min in 0..3 {
+            lines.push(format!(
+                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"email","quantity":10}}"#
+            ));
+        }
+    }
+    lines.push(r#"{"at":"2026-04-02T12:00:00+08:00","type":"topup","amount":"149"}"#.into());
+    // A package held while an unpaid resource bill suspends the service.
+    lines.push(r#"{"at":"2026-04-02T12:00:00+08:00","type":"purchase","item":"pkg_600k"}"#.into());
+    lines.push(
+        r#"{"at":"2026-04-02T12:00:00+08:00","type":"enable","item":"independent_ip","quantity":1}"#
+            .into(),
+    );
+    for t in ["2026-04-02T12", "2026-05-01T09", "2026-05-01T10"] {
+        for min in 1..4 {
+            lines.push(format!(
+                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"email","quantity":10}}"#
+            ));
+        }
+    }
+    let (lane, general) = both(&m, &lines.join("\n"), None);
+    assert_eq!(lane, general);
+    assert!(lane.contains("service_suspended"), "{lane}");
+    // A meter with no limit: nothing else stands in the lane's way.
+    let m = model_at("tests/fixtures/lane/mixed.tariff");
+    let mut lines = vec![
+        r#"{"at":"2026-04-02T12:00:00+08:00","type":"topup","amount":"1"}"#.to_string(),
+        r#"{"at":"2026-04-02T12:00:00+08:00","type":"purchase","item":"small"}"#.into(),
+        r#"{"at":"2026-04-02T12:00:00+08:00","type":"enable","item":"ip","quantity":1}"#.into(),
+    ];
+    for t in ["2026-04-02T12", "2026-05-01T09", "2026-05-01T10"] {
+        for min in 1..4 {
+            lines.push(format!(
+                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{{"zone":"a"}}}}"#
+            ));
+        }
+    }
+    let (lane, general) = both(&m, &lines.join("\n"), None);
+    assert_eq!(lane, general);
+    assert!(lane.contains("service_suspended"), "{lane}");
+}
+
+/// A random trace line for one of the models: (seconds since the previous line, kind, n).
+fn line(product: usize, at: &str, kind: u8, n: u32) -> String {
+    let q = match n % 7 {
+        0 => format!("{}.{}", n % 40, n % 10),
+        1 => format!("{}.{:02}", n % 9, n % 100),
+        2 => "1".to_string(),
+        _ => (n % 60 + 1).to_string(),
+    };
+    let id = if n.is_multiple_of(11) {
+        r#","id":"e""#
+    } else {
+        ""
+    };
+    let zone = ["", r#","dims":{"zone":"a"}"#, r#","dims":{"zone":"b"}"#][n as usize % 3];
+    match (product, kind % 10) {
+        (0, 0) => format!(
+            r#"{{"at":"{at}","type":"purchase","item":"{}"}}"#,
+            if n.is_multiple_of(2) {
+                "small"
+            } else {
+                "daily"
+            }
+        ),
+        (0, 1) => format!(
+            r#"{{"at":"{at}","type":"set","name":"hourly_cap","value":{}}}"#,
+            n % 300
+        ),
+        (0, 2) => format!(
+            r#"{{"at":"{at}","type":"set","name":"calls_daily","value":{}}}"#,
+            n % 80
+        ),
+        (0, 3 | 4) => {
+            format!(r#"{{"at":"{at}","type":"usage","meter":"calls","quantity":{q}{id}}}"#)
+        }
+        (0, _) => {
+            format!(r#"{{"at":"{at}","type":"usage","meter":"data","quantity":{q}{zone}{id}}}"#)
+        }
+        (1, 0) => format!(r#"{{"at":"{at}","type":"purchase","item":"pkg_600k"}}"#),
+        (1, 1) => format!(r#"{{"at":"{at}","type":"topup","amount":"{}"}}"#, n % 50),
+        (1, 2) => format!(
+            r#"{{"at":"{at}","type":"set","name":"daily_limit","value":{}}}"#,
+            n % 2_000
+        ),
+        (1, 3) => {
+            format!(r#"{{"at":"{at}","type":"enable","item":"independent_ip","quantity":1}}"#)
+        }
+        (1, _) => format!(r#"{{"at":"{at}","type":"usage","meter":"email","quantity":{q}{id}}}"#),
+        (_, 0) => format!(
+            r#"{{"at":"{at}","type":"purchase","item":"{}"}}"#,
+            if n.is_multiple_of(2) { "p10" } else { "capped" }
+        ),
+        (_, 1) => format!(r#"{{"at":"{at}","type":"topup","amount":"{}"}}"#, n % 20),
+        (_, 2) => format!(r#"{{"at":"{at}","type":"renew","item":"p10"}}"#),
+        (_, 3) => format!(
+            r#"{{"at":"{at}","type":"set","name":"usage_alert_absolute","value":{}}}"#,
+            n % 12
+        ),
+        (_, _) => format!(r#"{{"at":"{at}","type":"usage","meter":"email","quantity":{q}{id}}}"#),
+    }
+}
+
+fn trace(product: usize, events: &[(u32, u8, u32)]) -> String {
+    let mut t = chrono::DateTime::parse_from_rfc3339("2026-01-31T21:30:00+08:00").unwrap();
+    let mut out = Vec::new();
+    for &(dt, kind, n) in events {
+        // Runs of alike events; many share an instant; some jump a day.
+        for i in 0..=dt % 4 {
+            let secs = match (dt >> i) % 10 {
+                0..=2 => 0,
+                3 => 86_400,
+                _ => i64::from(dt % 2_000),
+            };
+            t += chrono::Duration::seconds(secs);
+            out.push(line(product, &t.to_rfc3339(), kind, n));
+        }
+    }
+    out.join("\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x1a7e),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn the_lane_changes_nothing(
+        product in 0usize..3,
+        events in prop::collection::vec((0u32..100_000, 0u8..40, 0u32..1_000_000), 1..120),
+    ) {
+        let path = [
+            "tests/fixtures/lane/mixed.tariff",
+            "rules/tencent-ses.tariff",
+            "tests/fixtures/eval/grace_renewal.tariff",
+        ][product];
+        let m = model_at(path);
+        let t = trace(product, &events);
+        let (lane, general) = both(&m, &t, None);
+        prop_assert!(lane == general, "{}\n---\n{}", t, lane);
+    }
+}
