@@ -1,9 +1,10 @@
-//! Evaluating a trace stream on several threads: one reader hands out blocks of lines, and
-//! each worker evaluates the accounts it owns (by a hash of the account name), so an
-//! account's events stay in order on one thread. The merged report does not depend on the
-//! number of threads.
+//! Evaluating a trace stream on several threads: one reader reads blocks of lines and names
+//! the worker of each line's account; every worker sees every block (shared, not copied) and
+//! evaluates the lines of the accounts it owns, so an account's events stay in order on one
+//! thread. The merged report does not depend on the number of threads.
 
 use std::io::{IsTerminal, Read};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Instant as Clock;
 
@@ -20,18 +21,67 @@ pub struct Failure {
     pub text: Vec<u8>,
 }
 
-/// A block of whole lines (at least one), joined by newlines: as read (numbered from where
-/// the previous block ended), or as routed to one worker (each line's number given).
+/// A block of whole lines (at least one), joined by newlines, as read.
 struct Block {
     data: Vec<u8>,
-    numbers: Vec<u64>,
+}
+
+/// A block handed to every worker: the number of its first line, where each line ends, and
+/// the worker of each line.
+struct Routed {
+    block: Block,
+    first: u64,
+    ends: Vec<u32>,
+    owners: Vec<u16>,
+}
+
+impl Routed {
+    /// The lines of worker `me`, as [`Block::lines`] gives them.
+    fn lines_of(&self, me: u16) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
+        let data = &self.block.data;
+        let text = simdutf8::basic::from_utf8(data).ok();
+        (0..self.ends.len())
+            .filter(move |&i| self.owners[i] == me)
+            .map(move |i| {
+                let from = if i == 0 {
+                    0
+                } else {
+                    self.ends[i - 1] as usize + 1
+                };
+                (
+                    self.first + i as u64,
+                    line_at(data, text, from, self.ends[i] as usize),
+                )
+            })
+    }
+}
+
+/// The line `data[from..to]` without a final carriage return: its text, or its bytes when
+/// they are not UTF-8 (`text` is `data` when all of it is text).
+#[inline]
+fn line_at<'a>(
+    data: &'a [u8],
+    text: Option<&'a str>,
+    from: usize,
+    to: usize,
+) -> Result<&'a str, &'a [u8]> {
+    let to = if to > from && data[to - 1] == b'\r' {
+        to - 1
+    } else {
+        to
+    };
+    match text {
+        // Lines are cut at newlines, always character boundaries.
+        Some(t) => t.get(from..to).ok_or(&data[from..to]),
+        None => std::str::from_utf8(&data[from..to]).map_err(|_| &data[from..to]),
+    }
 }
 
 const BLOCK: usize = 1 << 18;
 
 impl Block {
-    /// Each line with its number (given, or counted from `first`): its text, or its bytes
-    /// when they are not UTF-8. A final carriage return is not part of the line.
+    /// Each line with its number, counted from `first`: its text, or its bytes when they are
+    /// not UTF-8. A final carriage return is not part of the line.
     fn lines(&self, first: u64) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
         // One validation for the whole block; lines are then cut at newlines, which are
         // always character boundaries.
@@ -39,20 +89,9 @@ impl Block {
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len()));
         (0..).zip(ends).map(move |(i, end)| {
-            let line_no = self.numbers.get(i).copied().unwrap_or(first + i as u64);
-            let (from, to) = (start, end);
+            let from = start;
             start = end + 1;
-            let raw = &self.data[from..to];
-            let to = if raw.last() == Some(&b'\r') {
-                to - 1
-            } else {
-                to
-            };
-            let line = match text {
-                Some(t) => t.get(from..to).ok_or(&self.data[from..to]),
-                None => std::str::from_utf8(&self.data[from..to]).map_err(|_| &self.data[from..to]),
-            };
-            (line_no, line)
+            (first + i as u64, line_at(&self.data, text, from, end))
         })
     }
 }
@@ -95,21 +134,41 @@ pub fn eval_stream(
     let (parts, failure) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        for _ in 0..jobs {
-            let (tx, rx) = sync_channel::<Block>(8);
+        for me in 0..jobs {
+            let (tx, rx) = sync_channel::<Arc<Routed>>(8);
             senders.push(tx);
             let o = opts.clone();
-            handles.push(scope.spawn(move || worker(m, o, rx)));
+            let spawned = std::thread::Builder::new()
+                .name(format!("worker-{me}"))
+                .spawn_scoped(scope, move || worker(m, o, me as u16, rx));
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    let msg = format!("cannot start a worker thread: {e}");
+                    return (
+                        Vec::new(),
+                        Some(Failure {
+                            stop: Stop::Eval(crate::eval::EvalError::new(msg)),
+                            text: Vec::new(),
+                        }),
+                    );
+                }
+            }
         }
         let mut router = Router::new(jobs);
         let read = read_blocks(
             &mut input,
-            |b| {
-                router
-                    .split(&b)
-                    .into_iter()
-                    .zip(&senders)
-                    .all(|(part, tx)| part.numbers.is_empty() || tx.send(part).is_ok())
+            |block| {
+                let (first, ends, owners) = router.route(&block);
+                let routed = Arc::new(Routed {
+                    block,
+                    first,
+                    ends,
+                    owners,
+                });
+                senders
+                    .iter()
+                    .all(|tx| tx.send(Arc::clone(&routed)).is_ok())
             },
             progress,
         );
@@ -201,12 +260,13 @@ pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failu
     Ok((events, bad))
 }
 
-/// Evaluates the lines routed to one worker (numbered by the router).
-fn worker(m: &Model, opts: Options, rx: Receiver<Block>) -> Result<Parts, Failure> {
+/// Evaluates the lines that the router gives worker `me`.
+fn worker(m: &Model, opts: Options, me: u16, rx: Receiver<Arc<Routed>>) -> Result<Parts, Failure> {
     let mut run = Run::new(m, opts);
-    let mut unused = 1;
-    for block in rx {
-        feed(&mut run, &block, &mut unused)?;
+    for routed in rx {
+        for (line_no, raw) in routed.lines_of(me) {
+            line(&mut run, line_no, raw)?;
+        }
     }
     run.into_parts().map_err(|stop| Failure {
         stop,
@@ -219,7 +279,7 @@ fn worker(m: &Model, opts: Options, rx: Receiver<Block>) -> Result<Parts, Failur
 /// hold much of the trace), and a hash of the name leaves one worker with more. The
 /// assignment depends only on the trace, and the report on neither.
 struct Router {
-    owner: rustc_hash::FxHashMap<Vec<u8>, usize>,
+    owner: rustc_hash::FxHashMap<Vec<u8>, u16>,
     load: Vec<u64>,
     next: u64,
 }
@@ -233,33 +293,26 @@ impl Router {
         }
     }
 
-    /// The block's lines, one block per worker.
-    fn split(&mut self, block: &Block) -> Vec<Block> {
-        let mut parts: Vec<Block> = (0..self.load.len())
-            .map(|_| Block {
-                data: Vec::with_capacity(block.data.len() / self.load.len() + 256),
-                numbers: Vec::new(),
-            })
-            .collect();
+    /// The number of the block's first line, where each line ends, and its worker.
+    fn route(&mut self, block: &Block) -> (u64, Vec<u32>, Vec<u16>) {
+        let first = self.next;
+        let mut owners = Vec::with_capacity(block.data.len() / 64);
+        let mut ends = Vec::with_capacity(block.data.len() / 64);
         let mut start = 0;
-        let ends = memchr::memchr_iter(b'\n', &block.data).chain(std::iter::once(block.data.len()));
-        for end in ends {
-            let line = &block.data[start..end];
+        let all = memchr::memchr_iter(b'\n', &block.data).chain(std::iter::once(block.data.len()));
+        for end in all {
+            let w = self.owner_of(&block.data[start..end]);
             start = end + 1;
-            let w = self.owner_of(line);
-            self.load[w] += 1;
-            let part = &mut parts[w];
-            if !part.numbers.is_empty() {
-                part.data.push(b'\n');
-            }
-            part.data.extend_from_slice(line);
-            part.numbers.push(self.next);
-            self.next += 1;
+            self.load[usize::from(w)] += 1;
+            owners.push(w);
+            // Blocks are a read buffer: far below 4 GiB.
+            ends.push(end as u32);
         }
-        parts
+        self.next += owners.len() as u64;
+        (first, ends, owners)
     }
 
-    fn owner_of(&mut self, line: &[u8]) -> usize {
+    fn owner_of(&mut self, line: &[u8]) -> u16 {
         let key = match account_fast(line) {
             Some(k) => k.map(std::borrow::Cow::Borrowed),
             None => account_of(line),
@@ -271,9 +324,10 @@ impl Router {
         if let Some(&w) = self.owner.get(key) {
             return w;
         }
+        // Jobs are at most 1,024 (the command line's bound).
         let w = (0..self.load.len())
             .min_by_key(|&w| self.load[w])
-            .unwrap_or(0);
+            .map_or(0, |w| w as u16);
         self.owner.insert(key.to_vec(), w);
         w
     }
@@ -284,18 +338,22 @@ impl Router {
 fn feed(run: &mut Run<'_>, block: &Block, next: &mut u64) -> Result<(), Failure> {
     for (line_no, raw) in block.lines(*next) {
         *next = line_no + 1;
-        let r = match raw {
-            Ok(text) => run.line(text, line_no),
-            Err(_) => run.not_text(line_no),
-        };
-        if let Err(stop) = r {
-            return Err(Failure {
-                stop,
-                text: raw.map_or_else(|b| b, str::as_bytes).to_vec(),
-            });
-        }
+        line(run, line_no, raw)?;
     }
     Ok(())
+}
+
+/// Evaluates one line: its text, or its bytes when they are not UTF-8.
+#[inline]
+fn line(run: &mut Run<'_>, line_no: u64, raw: Result<&str, &[u8]>) -> Result<(), Failure> {
+    let r = match raw {
+        Ok(text) => run.line(text, line_no),
+        Err(_) => run.not_text(line_no),
+    };
+    r.map_err(|stop| Failure {
+        stop,
+        text: raw.map_or_else(|b| b, str::as_bytes).to_vec(),
+    })
 }
 
 /// Reads whole lines in blocks; `emit` returns `false` when the workers are gone.
@@ -336,10 +394,7 @@ fn read_blocks(
         }
         if n == 0 {
             if !buf.is_empty() {
-                emit(Block {
-                    data: buf,
-                    numbers: Vec::new(),
-                });
+                emit(Block { data: buf });
             }
             break;
         }
@@ -354,10 +409,7 @@ fn read_blocks(
             // Only for the display: workers number lines themselves.
             lines_read += memchr::memchr_iter(b'\n', &buf).count() as u64 + 1;
         }
-        if !emit(Block {
-            data: buf,
-            numbers: Vec::new(),
-        }) {
+        if !emit(Block { data: buf }) {
             break;
         }
         if progress && last_report.elapsed().as_millis() >= 500 {
@@ -521,24 +573,39 @@ mod tests {
             trace.push('\n');
         }
         trace.push_str(r#"{"type":"usage"}"#);
-        let block = Block {
+        let mut block = Block {
             data: trace.trim_end().as_bytes().to_vec(),
-            numbers: Vec::new(),
+        };
+        let block_line = |b: &Block, n: u64| {
+            let l = b.lines(1).nth(n as usize - 1).unwrap().1;
+            l.unwrap().to_string()
         };
         for jobs in [2, 3] {
             let mut router = Router::new(jobs);
-            let parts = router.split(&block);
-            let mut owner: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-            let mut numbers: Vec<u64> = Vec::new();
-            for (w, part) in parts.iter().enumerate() {
-                for (n, line) in part.lines(0) {
-                    let key = account_of(line.unwrap().as_bytes()).map(|k| k.into_owned());
+            let (first, ends, owners) = router.route(&block);
+            let routed = Routed {
+                block,
+                first,
+                ends,
+                owners,
+            };
+            assert_eq!(routed.first, 1);
+            let mut owner: std::collections::HashMap<Vec<u8>, u16> = Default::default();
+            let mut numbers = Vec::new();
+            let mut most = 0;
+            for w in 0..jobs as u16 {
+                let mine: Vec<_> = routed.lines_of(w).collect();
+                most = most.max(mine.len());
+                for (n, line) in mine {
+                    let line = line.unwrap();
+                    let key = account_of(line.as_bytes()).map(|k| k.into_owned());
                     let key = key.unwrap_or_else(|| b"default".to_vec());
                     assert_eq!(
                         *owner.entry(key).or_insert(w),
                         w,
                         "an account on two workers"
                     );
+                    assert_eq!(line, block_line(&routed.block, n), "line {n}");
                     numbers.push(n);
                 }
             }
@@ -548,8 +615,10 @@ mod tests {
                 (1..=2_001).collect::<Vec<u64>>(),
                 "every line, once"
             );
-            let most = parts.iter().map(|p| p.numbers.len()).max().unwrap();
             assert!(most <= 1_001, "{jobs} jobs: {most} lines on one worker");
+            block = routed.block;
+            let (next, _, _) = router.route(&block);
+            assert_eq!(next, 2_002, "the next block numbers on");
         }
     }
 

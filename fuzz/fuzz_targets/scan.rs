@@ -68,6 +68,15 @@ fuzz_target!(|data: &[u8]| {
                 ..Options::default()
             };
             let one = outcome(m, &opts, data, 1);
+            let general = Options {
+                no_fast_lane: true,
+                ..opts.clone()
+            };
+            assert_eq!(
+                one,
+                outcome(m, &general, data, 1),
+                "the fast lane changed the outcome"
+            );
             for jobs in [2, 3] {
                 let many = outcome(m, &opts, data, jobs);
                 assert_eq!(one, many, "1 job and {jobs} jobs (keep_going {keep_going})");
