@@ -282,3 +282,39 @@ proptest! {
         prop_assert!(lane == general, "{}\n---\n{}", t, lane);
     }
 }
+
+/// A tiered price whose volume counts usage that the price itself does not take: the lane
+/// must count that usage too (the basis's selector matters, not the price's).
+#[test]
+fn a_volume_counts_usage_of_other_prices() {
+    let m = model_at("tests/fixtures/lane/volume_basis.tariff");
+    let b = |at: &str, q: u32| {
+        format!(
+            r#"{{"at":"2026-01-01T{at}+08:00","type":"usage","meter":"sms","quantity":{q},"dims":{{"template":"b"}}}}"#
+        )
+    };
+    let a = |at: &str, q: u32| {
+        format!(
+            r#"{{"at":"2026-01-01T{at}+08:00","type":"usage","meter":"sms","quantity":{q},"dims":{{"template":"a"}}}}"#
+        )
+    };
+    // Pay-as-you-go at a unit price, then drawn from a package.
+    for purchase in [false, true] {
+        let mut lines = Vec::new();
+        if purchase {
+            lines.push(
+                r#"{"at":"2026-01-01T00:00:00+08:00","type":"purchase","item":"plan"}"#.to_string(),
+            );
+        }
+        lines.extend([
+            b("00:00:00", 1),
+            b("00:01:00", 1),
+            b("00:02:00", 1),
+            b("00:03:00", 8),
+            a("00:04:00", 5),
+        ]);
+        let (lane, general) = both(&m, &lines.join("\n"), None);
+        assert_eq!(lane, general);
+        assert!(general.contains(r#""unit_price": "0.5""#), "{general}");
+    }
+}

@@ -170,10 +170,11 @@ impl Account {
         if self.refusing > 0
             || m.meters[meter].distinct
             || scale > 12
-            || plan
-                .volumes
-                .iter()
-                .any(|&pi| m.prices[pi].sel.matches(dims))
+            // A volume counts the usage its basis selects, whatever its own price selects.
+            || plan.volumes.iter().any(|&pi| match &m.prices[pi].shape {
+                PriceShape::Tiered(BasisM::Volume { sel, .. }, _) => sel.matches(dims),
+                _ => true,
+            })
         {
             return Ok(());
         }
