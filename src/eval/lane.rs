@@ -178,7 +178,11 @@ impl Account {
         {
             return Ok(());
         }
-        let until = self.next_due_at(m)?.unwrap_or(Instant::MAX);
+        // A timer that cannot be computed fails on the general path, at the next event.
+        let Ok(next) = self.next_due_at(m) else {
+            return Ok(());
+        };
+        let until = next.unwrap_or(Instant::MAX);
         let st = &self.stats;
         let mut reach = Reach {
             until,
