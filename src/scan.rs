@@ -185,7 +185,7 @@ fn classify16(c: &[u8; 16]) -> (u16, u16) {
 /// The offset of the first `"`, `\` or control character in `s`, if any: eight bytes at a
 /// time, for lines too long to mask.
 #[inline]
-fn string_stop(s: &[u8]) -> Option<usize> {
+pub(crate) fn string_stop(s: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(chunk) = s.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().ok()?);
