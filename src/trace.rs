@@ -195,7 +195,7 @@ pub fn parse_line_with<'a>(
     line: u64,
     fast: bool,
 ) -> Result<Option<Parsed<'a>>, LineError> {
-    if fast && let Some(flat) = crate::scan::scan(text) {
+    if fast && let Some(flat) = SHAPE.with_borrow_mut(|shape| shape.scan(text)) {
         let account = flat
             .get(Field::Account)
             .map_or(Cow::Borrowed("default"), Cow::Borrowed);
@@ -542,6 +542,9 @@ fn exact(s: &str, d: Decimal) -> bool {
 
 thread_local! {
     static TIMES: std::cell::RefCell<TimeCache> = const { std::cell::RefCell::new(TimeCache::EMPTY) };
+    /// The layout of the last line read on this thread (exact: [`crate::scan::Shape::scan`]
+    /// gives what the scanner gives).
+    static SHAPE: std::cell::RefCell<crate::scan::Shape> = std::cell::RefCell::new(crate::scan::Shape::default());
 }
 
 fn parse_time(s: &str) -> Result<Instant, LineError> {

@@ -229,12 +229,15 @@ proptest! {
 }
 
 /// Pieces of trace lines, combined at random: the fast scanner and serde_json must agree.
-fn line_strategy() -> impl Strategy<Value = String> {
-    let key = prop::sample::select(vec![
+fn key_strategy() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
         "at", "type", "account", "meter", "quantity", "dims", "subject", "item", "periods",
         "amount", "name", "value", "id", "other",
-    ]);
-    let val = prop::sample::select(vec![
+    ])
+}
+
+fn val_strategy() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
         r#""2026-01-01T00:00:00+08:00""#,
         r#""2026-01-01T00:00:00""#,
         r#""usage""#,
@@ -266,7 +269,11 @@ fn line_strategy() -> impl Strategy<Value = String> {
         "\"\u{1}\"",
         r#""\u0041""#,
         "\"é€\"",
-    ]);
+    ])
+}
+
+fn line_strategy() -> impl Strategy<Value = String> {
+    let (key, val) = (key_strategy(), val_strategy());
     prop::collection::vec(
         (key, val, prop::sample::select(vec!["", " ", "\t", "\r\n "])),
         0..8,
@@ -280,8 +287,42 @@ fn line_strategy() -> impl Strategy<Value = String> {
     })
 }
 
+/// Lines of one layout (keys, order, spaces) with values drawn anew for each line, and a few
+/// lines whose spaces differ: what the scanner's learned layout is for.
+fn same_layout_lines() -> impl Strategy<Value = Vec<String>> {
+    let sp = || prop::sample::select(vec!["", " ", "  ", "\t"]);
+    prop::collection::vec((key_strategy(), sp(), sp()), 1..7).prop_flat_map(move |layout| {
+        let n = layout.len();
+        prop::collection::vec((prop::collection::vec(val_strategy(), n), sp()), 1..8).prop_map(
+            move |rows| {
+                rows.iter()
+                    .map(|(vals, end)| {
+                        let body: Vec<String> = layout
+                            .iter()
+                            .zip(vals)
+                            .map(|((k, a, b), v)| format!("{a}\"{k}\":{b}{v}"))
+                            .collect();
+                        format!("{{{}}}{end}", body.join(","))
+                    })
+                    .collect()
+            },
+        )
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(0x5ca7), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_learned_layout_agrees_with_serde(lines in same_layout_lines()) {
+        static SES: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+        let m = SES.get_or_init(ses);
+        for line in &lines {
+            let fast = tariff::trace::parse_line_with(m, line, 1, true);
+            let slow = tariff::trace::parse_line_with(m, line, 1, false);
+            prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{}", line);
+        }
+    }
 
     #[test]
     fn fast_scanner_agrees_with_serde(line in line_strategy()) {
