@@ -26,33 +26,31 @@ struct Block {
     data: Vec<u8>,
 }
 
-/// A block handed to every worker: the number of its first line, where each line ends, and
-/// the worker of each line.
+/// A line routed to a worker: its index in the block, where it starts and where it ends.
+type Span = (u32, u32, u32);
+
+/// A block handed to every worker: its text (checked once, by the reader) or its bytes, the
+/// number of its first line, and per worker its lines: (index in the block, start, end).
 struct Routed {
-    block: Block,
+    data: Result<String, Vec<u8>>,
     first: u64,
-    ends: Vec<u32>,
-    owners: Vec<u16>,
+    lines: Vec<Vec<Span>>,
 }
 
 impl Routed {
     /// The lines of worker `me`, as [`Block::lines`] gives them.
     fn lines_of(&self, me: u16) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
-        let data = &self.block.data;
-        let text = simdutf8::basic::from_utf8(data).ok();
-        (0..self.ends.len())
-            .filter(move |&i| self.owners[i] == me)
-            .map(move |i| {
-                let from = if i == 0 {
-                    0
-                } else {
-                    self.ends[i - 1] as usize + 1
-                };
-                (
-                    self.first + i as u64,
-                    line_at(data, text, from, self.ends[i] as usize),
-                )
-            })
+        let (data, text) = match &self.data {
+            Ok(t) => (t.as_bytes(), Some(t.as_str())),
+            Err(b) => (&b[..], None),
+        };
+        let mine = self.lines.get(usize::from(me)).map_or(&[][..], |l| &l[..]);
+        mine.iter().map(move |&(i, from, to)| {
+            (
+                self.first + u64::from(i),
+                line_at(data, text, from as usize, to as usize),
+            )
+        })
     }
 }
 
@@ -135,7 +133,7 @@ pub fn eval_stream(
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for me in 0..jobs {
-            let (tx, rx) = sync_channel::<Arc<Routed>>(8);
+            let (tx, rx) = sync_channel::<Arc<Routed>>(32);
             senders.push(tx);
             let o = opts.clone();
             let spawned = std::thread::Builder::new()
@@ -159,12 +157,11 @@ pub fn eval_stream(
         let read = read_blocks(
             &mut input,
             |block| {
-                let (first, ends, owners) = router.route(&block);
+                let (first, lines) = router.route(&block.data);
                 let routed = Arc::new(Routed {
-                    block,
+                    data: String::from_utf8(block.data).map_err(|e| e.into_bytes()),
                     first,
-                    ends,
-                    owners,
+                    lines,
                 });
                 senders
                     .iter()
@@ -295,23 +292,27 @@ impl Router {
         }
     }
 
-    /// The number of the block's first line, where each line ends, and its worker.
-    fn route(&mut self, block: &Block) -> (u64, Vec<u32>, Vec<u16>) {
+    /// Routes a block's lines: the number of its first line, and per worker its lines
+    /// (index in the block, start, end).
+    fn route(&mut self, data: &[u8]) -> (u64, Vec<Vec<Span>>) {
         let first = self.next;
-        let mut owners = Vec::with_capacity(block.data.len() / 64);
-        let mut ends = Vec::with_capacity(block.data.len() / 64);
+        let share = data.len() / 100 / self.load.len() + 16;
+        let mut lines: Vec<Vec<Span>> = (0..self.load.len())
+            .map(|_| Vec::with_capacity(share))
+            .collect();
         let mut start = 0;
-        let all = memchr::memchr_iter(b'\n', &block.data).chain(std::iter::once(block.data.len()));
+        let mut i = 0u32;
+        let all = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
         for end in all {
-            let w = self.owner_of(&block.data[start..end]);
-            start = end + 1;
-            self.load[usize::from(w)] += 1;
-            owners.push(w);
+            let w = usize::from(self.owner_of(&data[start..end]));
+            self.load[w] += 1;
             // Blocks are a read buffer: far below 4 GiB.
-            ends.push(end as u32);
+            lines[w].push((i, start as u32, end as u32));
+            start = end + 1;
+            i += 1;
         }
-        self.next += owners.len() as u64;
-        (first, ends, owners)
+        self.next += u64::from(i);
+        (first, lines)
     }
 
     fn owner_of(&mut self, line: &[u8]) -> u16 {
@@ -601,21 +602,18 @@ mod tests {
             trace.push('\n');
         }
         trace.push_str(r#"{"type":"usage"}"#);
-        let mut block = Block {
-            data: trace.trim_end().as_bytes().to_vec(),
-        };
-        let block_line = |b: &Block, n: u64| {
-            let l = b.lines(1).nth(n as usize - 1).unwrap().1;
-            l.unwrap().to_string()
-        };
+        // A line that is not UTF-8 too: it reaches its worker as bytes.
+        let mut data = trace.trim_end().as_bytes().to_vec();
+        data.extend_from_slice(b"\n{\"account\":\"x\xff\"}\r");
+        let block = Block { data };
+        let all: Vec<_> = block.lines(1).collect();
         for jobs in [2, 3] {
             let mut router = Router::new(jobs);
-            let (first, ends, owners) = router.route(&block);
+            let (first, lines) = router.route(&block.data);
             let routed = Routed {
-                block,
+                data: String::from_utf8(block.data.clone()).map_err(|e| e.into_bytes()),
                 first,
-                ends,
-                owners,
+                lines,
             };
             assert_eq!(routed.first, 1);
             let mut owner: std::collections::HashMap<Vec<u8>, u16> = Default::default();
@@ -625,28 +623,27 @@ mod tests {
                 let mine: Vec<_> = routed.lines_of(w).collect();
                 most = most.max(mine.len());
                 for (n, line) in mine {
-                    let line = line.unwrap();
-                    let key = account_of(line.as_bytes()).map(|k| k.into_owned());
+                    assert_eq!(line, all[n as usize - 1].1, "line {n}");
+                    let bytes = line.map_or_else(|b| b, str::as_bytes);
+                    let key = account_of(bytes).map(|k| k.into_owned());
                     let key = key.unwrap_or_else(|| b"default".to_vec());
                     assert_eq!(
                         *owner.entry(key).or_insert(w),
                         w,
                         "an account on two workers"
                     );
-                    assert_eq!(line, block_line(&routed.block, n), "line {n}");
                     numbers.push(n);
                 }
             }
             numbers.sort_unstable();
             assert_eq!(
                 numbers,
-                (1..=2_001).collect::<Vec<u64>>(),
+                (1..=2_002).collect::<Vec<u64>>(),
                 "every line, once"
             );
-            assert!(most <= 1_001, "{jobs} jobs: {most} lines on one worker");
-            block = routed.block;
-            let (next, _, _) = router.route(&block);
-            assert_eq!(next, 2_002, "the next block numbers on");
+            assert!(most <= 1_002, "{jobs} jobs: {most} lines on one worker");
+            let (next, _) = router.route(&block.data);
+            assert_eq!(next, 2_003, "the next block numbers on");
         }
     }
 
