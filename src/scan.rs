@@ -501,8 +501,8 @@ pub(crate) fn scan(text: &str) -> Option<Flat<'_>> {
 /// read, not its quotes masked and its keys looked up. Lines with `dims` are not learned.
 #[derive(Debug, Default)]
 pub(crate) struct Shape {
-    /// Per member: the end of its separator in `skel`, and its field.
-    parts: Vec<(usize, u16)>,
+    /// Per member: its separator and its field.
+    parts: Vec<(Sep, u16)>,
     /// The separators, one after another.
     skel: Vec<u8>,
     /// What follows the last value.
@@ -538,12 +538,11 @@ impl Shape {
             vals: [None; FIELDS],
             seen: self.seen,
         };
-        let (mut i, mut from) = (0, 0);
-        for &(to, bit) in &self.parts {
-            let sep = &self.skel[from..to];
-            from = to;
-            (s.get(i..i + sep.len())? == sep).then_some(())?;
-            i += sep.len();
+        let mut i = 0;
+        for (sep, bit) in &self.parts {
+            sep.at(s, i, &self.skel).then_some(())?;
+            i += sep.len;
+            let bit = *bit;
             // The separator holds all the whitespace; the value starts here.
             let mut c = Cur { text, s, i };
             if matches!(c.peek()?, b' ' | b'\t' | b'\r' | b'\n' | b'{' | b'[') {
@@ -585,8 +584,10 @@ impl Shape {
             if matches!(c.peek(), Some(b'{' | b'[') | None) {
                 return;
             }
+            let from = self.skel.len();
             self.skel.extend_from_slice(&s[sep_start..c.i]);
-            self.parts.push((self.skel.len(), key_bit(key.as_bytes())));
+            let sep = Sep::new(&self.skel, from);
+            self.parts.push((sep, key_bit(key.as_bytes())));
             if c.scalar().is_none() {
                 return;
             }
@@ -602,6 +603,47 @@ impl Shape {
         self.tail.extend_from_slice(&s[sep_start..]);
         self.seen = f.seen;
         self.ready = true;
+    }
+}
+
+/// A separator of a [`Shape`]: its bytes in the shape's `skel` and, when it is at most 16
+/// bytes long (nearly always), as two little-endian words with masks, compared without a call.
+#[derive(Debug, Clone, Copy)]
+struct Sep {
+    from: usize,
+    len: usize,
+    words: [u64; 2],
+    masks: [u64; 2],
+}
+
+impl Sep {
+    fn new(skel: &[u8], from: usize) -> Sep {
+        let bytes = &skel[from..];
+        let (mut words, mut masks) = ([0u64; 2], [0u64; 2]);
+        for (j, &b) in bytes.iter().take(16).enumerate() {
+            words[j / 8] |= u64::from(b) << (8 * (j % 8));
+            masks[j / 8] |= 0xff << (8 * (j % 8));
+        }
+        Sep {
+            from,
+            len: bytes.len(),
+            words,
+            masks,
+        }
+    }
+
+    /// Whether `s[i..]` starts with the separator.
+    #[inline(always)]
+    fn at(&self, s: &[u8], i: usize, skel: &[u8]) -> bool {
+        if self.len <= 16
+            && let Some(c) = s.get(i..i + 16)
+        {
+            let lo = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            let hi = u64::from_le_bytes([c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]]);
+            return ((lo ^ self.words[0]) & self.masks[0]) | ((hi ^ self.words[1]) & self.masks[1])
+                == 0;
+        }
+        s.get(i..i + self.len) == Some(&skel[self.from..self.from + self.len])
     }
 }
 
