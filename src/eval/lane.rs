@@ -130,12 +130,8 @@ impl Account {
         let st = &mut self.stats;
         st.used = st.used.add(q)?;
         st.accepted = st.accepted.add(q)?;
-        for &li in &m.plan(lane.meter).limits {
-            if let LimitOn::Usage(_, sel) = &m.limits[li].on
-                && sel.matches(&lane.dims)
-            {
-                self.limits[li].used = self.limits[li].used.add(q)?;
-            }
+        for (li, _) in m.usage_limits(lane.meter, &lane.dims) {
+            self.limits[li].used = self.limits[li].used.add(q)?;
         }
         match lane.sink {
             Sink::Draw(s) => {
@@ -189,14 +185,7 @@ impl Account {
             room: headroom(st.used, scale).min(headroom(st.accepted, scale)),
         };
         // Every limit must have room, in its current period.
-        for &li in &plan.limits {
-            let l = &m.limits[li];
-            let LimitOn::Usage(_, sel) = &l.on else {
-                continue;
-            };
-            if !sel.matches(dims) {
-                continue;
-            }
+        for (li, l) in m.usage_limits(meter, dims) {
             let ctr = &self.limits[li];
             // Counted even while it has no amount (a parameter not set).
             reach.cap(headroom(ctr.used, scale));

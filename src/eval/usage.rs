@@ -31,7 +31,7 @@ impl Account {
         }
         // Limits per calendar period.
         let plan = m.plan(meter);
-        let (accepted, cut) = self.limit_usage(m, plan, at, q, dims)?;
+        let (accepted, cut) = self.limit_usage(m, meter, at, q, dims)?;
         // Drawdown.
         let draw = plan
             .draws
@@ -87,12 +87,8 @@ impl Account {
         }
         let taken = minus(taken, unpriced)?;
         // Counters count what was accepted.
-        for &li in &plan.limits {
-            if let LimitOn::Usage(_, sel) = &m.limits[li].on
-                && sel.matches(dims)
-            {
-                self.limits[li].used = self.limits[li].used.add(taken)?;
-            }
+        for (li, _) in m.usage_limits(meter, dims) {
+            self.limits[li].used = self.limits[li].used.add(taken)?;
         }
         for &pi in &plan.volumes {
             if let PriceShape::Tiered(BasisM::Volume { period, sel, .. }, _) = &m.prices[pi].shape
@@ -203,21 +199,14 @@ impl Account {
     fn limit_usage(
         &mut self,
         m: &Model,
-        plan: &MeterPlan,
+        meter: MeterId,
         at: Instant,
         q: Decimal,
         dims: &[u8],
     ) -> R<(Decimal, Option<usize>)> {
         let mut accepted = q;
         let mut cut: Option<usize> = None;
-        for &li in &plan.limits {
-            let l = &m.limits[li];
-            let LimitOn::Usage(_, sel) = &l.on else {
-                continue;
-            };
-            if !sel.matches(dims) {
-                continue;
-            }
+        for (li, l) in m.usage_limits(meter, dims) {
             let Some(amount) = self.num(&l.amount) else {
                 continue;
             };

@@ -161,6 +161,20 @@ impl Model {
         };
         self.plans.get(meter).unwrap_or(&NONE)
     }
+
+    /// The limits on usage of `meter` that apply to usage with these dimension values, with
+    /// their indices into [`Model::limits`].
+    pub fn usage_limits<'m>(
+        &'m self,
+        meter: MeterId,
+        dims: &'m [u8],
+    ) -> impl Iterator<Item = (usize, &'m LimitM)> + 'm {
+        self.plan(meter)
+            .limits
+            .iter()
+            .map(|&li| (li, &self.limits[li]))
+            .filter(|(_, l)| matches!(&l.on, LimitOn::Usage(_, sel) if sel.matches(dims)))
+    }
 }
 
 /// A meter.
