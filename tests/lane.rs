@@ -179,6 +179,29 @@ fn no_lane_while_suspended() {
     assert!(lane.contains("service_suspended"), "{lane}");
 }
 
+/// Past the quota, pay-as-you-go serves while an unexpired package does not stop at its quota;
+/// when that one expires (no timer marks it), the one that stops refuses the rest.
+#[test]
+fn stop_at_quota_changes_when_a_package_expires() {
+    let m = model_at("tests/fixtures/lane/stop.tariff");
+    let mut lines = vec![
+        r#"{"at":"2026-05-01T10:00:00+08:00","type":"topup","amount":"10"}"#.to_string(),
+        r#"{"at":"2026-05-01T10:00:00+08:00","type":"purchase","item":"open"}"#.into(),
+        r#"{"at":"2026-05-01T10:00:00+08:00","type":"purchase","item":"capped"}"#.into(),
+        r#"{"at":"2026-05-01T10:00:00+08:00","type":"usage","meter":"email","quantity":4}"#.into(),
+    ];
+    for t in ["2026-05-01T11", "2026-05-02T09", "2026-05-02T11"] {
+        for min in 0..3 {
+            lines.push(format!(
+                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"email","quantity":1}}"#
+            ));
+        }
+    }
+    let (lane, general) = both(&m, &lines.join("\n"), None);
+    assert_eq!(lane, general);
+    assert!(lane.contains("quota_exhausted"), "{lane}");
+}
+
 /// A random trace line for one of the models: (seconds since the previous line, kind, n).
 fn line(product: usize, at: &str, kind: u8, n: u32) -> String {
     let q = match n % 7 {

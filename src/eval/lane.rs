@@ -221,7 +221,9 @@ impl Account {
             };
             self.restock();
             if let Some(s) = self.best_allowance(m, at, meter, dims, pick) {
-                if m.has_total_watches || m.has_package_alerts {
+                if m.has_total_watches
+                    || (m.has_package_alerts && !self.quiet_alerts(m, s, scale, &mut reach))
+                {
                     return Ok(());
                 }
                 let sub = &self.subjects[s];
@@ -254,6 +256,44 @@ impl Account {
         Ok(())
     }
 
+    /// Narrows `reach` so that no per-package alert on `s` fires while the lane draws from it;
+    /// `false` when one would fire at the next draw, or its threshold cannot be worked out here.
+    fn quiet_alerts(&self, m: &Model, s: usize, scale: u32, reach: &mut Reach) -> bool {
+        let sub = &self.subjects[s];
+        let Some(item) = sub.item else {
+            return true;
+        };
+        for (ai, a) in m.alerts.iter().enumerate() {
+            let Some(WatchM::Remaining {
+                sel,
+                threshold,
+                per_package: true,
+            }) = &a.watch
+            else {
+                continue;
+            };
+            if !item_selected(&m.items[item], sel) {
+                continue;
+            }
+            let th = match self.threshold(m, threshold, sub.quota) {
+                Ok(Some(th)) => th,
+                Ok(None) => continue,
+                Err(_) => return false,
+            };
+            if sub.fired.contains(&(ai as u32, th)) {
+                continue;
+            }
+            // It fires when what remains falls to the threshold: stay strictly above it.
+            match sub.remaining.sub(th) {
+                Ok(above) if above.order(Decimal::ZERO).is_gt() => {
+                    reach.cap(units(above, scale).saturating_sub(1));
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// Pay-as-you-go at one unit price into an open charge line, narrowing `reach`.
     fn payg_sink(
         &self,
@@ -266,7 +306,20 @@ impl Account {
     ) -> Option<Sink> {
         let plan = m.plan(meter);
         if plan.stops_at_quota {
-            return None;
+            if self.stop_at_quota(m, at, meter, dims).is_some() {
+                return None;
+            }
+            // Which packages are unexpired decides it: it holds until one of them expires.
+            for sub in &self.subjects {
+                if let (Some(i), Some(e)) = (sub.item, sub.expires)
+                    && e > at
+                    && matches!(m.items[i].kind, ItemKind::Package { .. })
+                    && m.items[i].meter == Some(meter)
+                    && m.items[i].sel.matches(dims)
+                {
+                    reach.end(e);
+                }
+            }
         }
         let pi = plan
             .prices

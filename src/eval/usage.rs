@@ -591,7 +591,13 @@ impl Account {
 
     /// Past the quota, usage is refused when every unexpired package serving it stops at its
     /// quota; returns the rule of one such package.
-    fn stop_at_quota(&self, m: &Model, at: Instant, meter: MeterId, dims: &[u8]) -> Option<String> {
+    pub(super) fn stop_at_quota(
+        &self,
+        m: &Model,
+        at: Instant,
+        meter: MeterId,
+        dims: &[u8],
+    ) -> Option<String> {
         if !m.plan(meter).stops_at_quota {
             return None;
         }
