@@ -263,18 +263,7 @@ impl Account {
         let Some(item) = sub.item else {
             return true;
         };
-        for (ai, a) in m.alerts.iter().enumerate() {
-            let Some(WatchM::Remaining {
-                sel,
-                threshold,
-                per_package: true,
-            }) = &a.watch
-            else {
-                continue;
-            };
-            if !item_selected(&m.items[item], sel) {
-                continue;
-            }
+        for (ai, threshold) in m.package_alerts(item) {
             let th = match self.threshold(m, threshold, sub.quota) {
                 Ok(Some(th)) => th,
                 Ok(None) => continue,

@@ -477,18 +477,8 @@ impl Account {
         let Some(item) = self.subjects[s].item else {
             return Ok(());
         };
-        for (ai, a) in m.alerts.iter().enumerate() {
-            let Some(WatchM::Remaining {
-                sel,
-                threshold,
-                per_package: true,
-            }) = &a.watch
-            else {
-                continue;
-            };
-            if !item_selected(&m.items[item], sel) {
-                continue;
-            }
+        for (ai, threshold) in m.package_alerts(item) {
+            let a = &m.alerts[ai];
             let Some(th) = self.threshold(m, threshold, self.subjects[s].quota)? else {
                 continue;
             };

@@ -162,6 +162,22 @@ impl Model {
         self.plans.get(meter).unwrap_or(&NONE)
     }
 
+    /// The alerts on the remaining quota of each package that watch packages of `item`, with
+    /// their indices into [`Model::alerts`] and their thresholds.
+    pub fn package_alerts(&self, item: ItemId) -> impl Iterator<Item = (usize, &ThresholdM)> {
+        self.alerts
+            .iter()
+            .enumerate()
+            .filter_map(move |(ai, a)| match &a.watch {
+                Some(WatchM::Remaining {
+                    sel,
+                    threshold,
+                    per_package: true,
+                }) if item_selected(&self.items[item], sel) => Some((ai, threshold)),
+                _ => None,
+            })
+    }
+
     /// The limits on usage of `meter` that apply to usage with these dimension values, with
     /// their indices into [`Model::limits`].
     pub fn usage_limits<'m>(
