@@ -127,6 +127,19 @@ fn runs_that_end_on_every_boundary() {
     assert!(rejected >= 2, "the limits refuse: {lane}");
 }
 
+/// Usage lines at minutes `minutes` of each of `hours` (`2026-04-02T12`): `rest` follows the
+/// line's time.
+fn runs(hours: &[&str], minutes: std::ops::Range<u32>, rest: &str) -> Vec<String> {
+    hours
+        .iter()
+        .flat_map(|t| {
+            minutes
+                .clone()
+                .map(move |min| format!(r#"{{"at":"{t}:0{min}:00+08:00",{rest}}}"#))
+        })
+        .collect()
+}
+
 /// No lane while a state refuses usage: a suspended service refuses every event of a run.
 #[test]
 fn no_lane_while_suspended() {
@@ -136,13 +149,11 @@ fn no_lane_while_suspended() {
         r#"{"at":"2026-04-01T10:00:00+08:00","type":"usage","meter":"email","quantity":11000}"#
             .to_string(),
     ];
-    for t in ["2026-04-01T11", "2026-04-02T10", "2026-04-02T11"] {
-        for min in 0..3 {
-            lines.push(format!(
-                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"email","quantity":10}}"#
-            ));
-        }
-    }
+    lines.extend(runs(
+        &["2026-04-01T11", "2026-04-02T10", "2026-04-02T11"],
+        0..3,
+        r#""type":"usage","meter":"email","quantity":10"#,
+    ));
     lines.push(r#"{"at":"2026-04-02T12:00:00+08:00","type":"topup","amount":"149"}"#.into());
     // A package held while an unpaid resource bill suspends the service.
     lines.push(r#"{"at":"2026-04-02T12:00:00+08:00","type":"purchase","item":"pkg_600k"}"#.into());
@@ -150,13 +161,11 @@ fn no_lane_while_suspended() {
         r#"{"at":"2026-04-02T12:00:00+08:00","type":"enable","item":"independent_ip","quantity":1}"#
             .into(),
     );
-    for t in ["2026-04-02T12", "2026-05-01T09", "2026-05-01T10"] {
-        for min in 1..4 {
-            lines.push(format!(
-                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"email","quantity":10}}"#
-            ));
-        }
-    }
+    lines.extend(runs(
+        &["2026-04-02T12", "2026-05-01T09", "2026-05-01T10"],
+        1..4,
+        r#""type":"usage","meter":"email","quantity":10"#,
+    ));
     let (lane, general) = both(&m, &lines.join("\n"), None);
     assert_eq!(lane, general);
     assert!(lane.contains("service_suspended"), "{lane}");
@@ -167,13 +176,11 @@ fn no_lane_while_suspended() {
         r#"{"at":"2026-04-02T12:00:00+08:00","type":"purchase","item":"small"}"#.into(),
         r#"{"at":"2026-04-02T12:00:00+08:00","type":"enable","item":"ip","quantity":1}"#.into(),
     ];
-    for t in ["2026-04-02T12", "2026-05-01T09", "2026-05-01T10"] {
-        for min in 1..4 {
-            lines.push(format!(
-                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"data","quantity":1,"dims":{{"zone":"a"}}}}"#
-            ));
-        }
-    }
+    lines.extend(runs(
+        &["2026-04-02T12", "2026-05-01T09", "2026-05-01T10"],
+        1..4,
+        r#""type":"usage","meter":"data","quantity":1,"dims":{"zone":"a"}"#,
+    ));
     let (lane, general) = both(&m, &lines.join("\n"), None);
     assert_eq!(lane, general);
     assert!(lane.contains("service_suspended"), "{lane}");
@@ -190,13 +197,11 @@ fn stop_at_quota_changes_when_a_package_expires() {
         r#"{"at":"2026-05-01T10:00:00+08:00","type":"purchase","item":"capped"}"#.into(),
         r#"{"at":"2026-05-01T10:00:00+08:00","type":"usage","meter":"email","quantity":4}"#.into(),
     ];
-    for t in ["2026-05-01T11", "2026-05-02T09", "2026-05-02T11"] {
-        for min in 0..3 {
-            lines.push(format!(
-                r#"{{"at":"{t}:0{min}:00+08:00","type":"usage","meter":"email","quantity":1}}"#
-            ));
-        }
-    }
+    lines.extend(runs(
+        &["2026-05-01T11", "2026-05-02T09", "2026-05-02T11"],
+        0..3,
+        r#""type":"usage","meter":"email","quantity":1"#,
+    ));
     let (lane, general) = both(&m, &lines.join("\n"), None);
     assert_eq!(lane, general);
     assert!(lane.contains("quota_exhausted"), "{lane}");
