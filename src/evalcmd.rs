@@ -120,7 +120,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let input: Box<dyn Read> = if args.trace == "-" {
+    let input: Box<dyn Read + Send> = if args.trace == "-" {
         Box::new(std::io::stdin())
     } else {
         match std::fs::File::open(&args.trace) {
@@ -177,7 +177,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
 }
 
 /// Reads and parses every line, nothing else: how fast evaluation could possibly be.
-fn parse_only(model: &Model, input: Box<dyn Read>) -> ExitCode {
+fn parse_only(model: &Model, input: Box<dyn Read + Send>) -> ExitCode {
     match crate::parallel::parse_stream(model, input) {
         Ok((events, bad)) => {
             eprintln!("parsed {events} event(s), {bad} bad line(s)");

@@ -1,11 +1,14 @@
-//! Evaluating a trace stream on several threads: one reader reads blocks of lines and names
-//! the worker of each line's account; every worker sees every block (shared, not copied) and
-//! evaluates the lines of the accounts it owns, so an account's events stay in order on one
-//! thread. The merged report does not depend on the number of threads.
+//! Evaluating a trace stream on several threads. The workers take turns reading: one with
+//! nothing queued reads the next block of lines, names the worker of each line's account,
+//! queues the block (shared, not copied) to the other workers with lines in it, and evaluates
+//! its own lines. No thread only reads, the reading falls to whoever has time, and an
+//! account's events stay in order on one thread. The merged report does not depend on the
+//! number of threads.
 
 use std::io::{IsTerminal, Read};
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Instant as Clock;
 
 use crate::driver::{Options, Parts, Run, Stop, assemble};
@@ -21,30 +24,58 @@ pub struct Failure {
     pub text: Vec<u8>,
 }
 
-/// A block of whole lines (at least one), joined by newlines, as read.
+impl Failure {
+    fn eval(msg: String) -> Failure {
+        Failure {
+            stop: Stop::Eval(crate::eval::EvalError::new(msg)),
+            text: Vec::new(),
+        }
+    }
+
+    /// The line it is about (`None`: not about a line, as a read error).
+    fn line(&self) -> Option<u64> {
+        match &self.stop {
+            Stop::Line(l, _) => Some(*l),
+            Stop::Eval(e) => e.line,
+        }
+    }
+
+    /// Of two failures, the one a sequential run would have met first: the earlier line, and
+    /// one about no line (a read error, a failed thread) before any about a line.
+    fn first(a: Option<Failure>, b: Failure) -> Failure {
+        match a {
+            Some(a) if a.line() <= b.line() => a,
+            _ => b,
+        }
+    }
+}
+
+/// A block of whole lines (at least one), joined by newlines, as read: the first `len` bytes
+/// of `data` (the rest is room left in a reused buffer).
 struct Block {
     data: Vec<u8>,
+    len: usize,
 }
 
 /// A line routed to a worker: its index in the block, where it starts and where it ends.
 type Span = (u32, u32, u32);
 
-/// A block handed to every worker: its text (checked once, by the reader) or its bytes, the
-/// number of its first line, and per worker its lines: (index in the block, start, end).
+/// A block handed to the workers with lines in it: the number of its first line, and per
+/// worker its lines (index in the block, start, end).
 struct Routed {
-    data: Result<String, Vec<u8>>,
+    block: Block,
     first: u64,
     lines: Vec<Vec<Span>>,
 }
 
 impl Routed {
     /// The lines of worker `me`, as [`Block::lines`] gives them.
-    fn lines_of(&self, me: u16) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
-        let (data, text) = match &self.data {
-            Ok(t) => (t.as_bytes(), Some(t.as_str())),
-            Err(b) => (&b[..], None),
-        };
-        let mine = self.lines.get(usize::from(me)).map_or(&[][..], |l| &l[..]);
+    fn lines_of(&self, me: usize) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
+        let data = self.block.bytes();
+        // Each worker checks the block on its own core: a fast pass, and it brings the
+        // block into that core's cache before its lines are read.
+        let text = simdutf8::basic::from_utf8(data).ok();
+        let mine = self.lines.get(me).map_or(&[][..], |l| &l[..]);
         mine.iter().map(move |&(i, from, to)| {
             (
                 self.first + u64::from(i),
@@ -77,20 +108,159 @@ fn line_at<'a>(
 
 const BLOCK: usize = 1 << 18;
 
+/// Blocks queued to a worker before the reader waits for it.
+const QUEUE: usize = 32;
+
+/// Blocks queued below which a worker reads ahead, when no other worker is reading.
+const LOW: usize = 4;
+
 impl Block {
+    fn bytes(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+
     /// Each line with its number, counted from `first`: its text, or its bytes when they are
     /// not UTF-8. A final carriage return is not part of the line.
     fn lines(&self, first: u64) -> impl Iterator<Item = (u64, Result<&str, &[u8]>)> {
+        let data = self.bytes();
         // One validation for the whole block; lines are then cut at newlines, which are
         // always character boundaries.
-        let text = simdutf8::basic::from_utf8(&self.data).ok();
+        let text = simdutf8::basic::from_utf8(data).ok();
         let mut start = 0;
-        let ends = memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len()));
+        let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
         (0..).zip(ends).map(move |(i, end)| {
             let from = start;
             start = end + 1;
-            (first + i as u64, line_at(&self.data, text, from, end))
+            (first + i as u64, line_at(data, text, from, end))
         })
+    }
+}
+
+/// Reads a stream in blocks of whole lines, into the buffers of spent blocks when it is
+/// given them (no allocating or zeroing per block).
+struct Reader<R> {
+    input: R,
+    /// The unfinished last line of the last read.
+    carry: Vec<u8>,
+    /// Whether a byte order mark may still open the stream.
+    bom: bool,
+    ended: bool,
+    progress: Option<Progress>,
+    /// Bytes read at a time.
+    block: usize,
+}
+
+/// Events read and the rate, shown on stderr when it is a terminal.
+struct Progress {
+    started: Clock,
+    shown: Clock,
+    lines: u64,
+}
+
+impl<R: Read> Reader<R> {
+    fn new(input: R, progress: bool, block: usize) -> Reader<R> {
+        Reader {
+            block: block.max(1),
+            input,
+            carry: Vec::new(),
+            bom: true,
+            ended: false,
+            progress: progress.then(|| Progress {
+                started: Clock::now(),
+                shown: Clock::now(),
+                lines: 0,
+            }),
+        }
+    }
+
+    /// The next block, in `spare`'s buffer when there is one; `None` at the end.
+    fn next(&mut self, spare: Option<Vec<u8>>) -> Result<Option<Block>, Failure> {
+        if self.ended {
+            return Ok(None);
+        }
+        let mut buf = spare.unwrap_or_default();
+        let mut filled = self.carry.len();
+        fit(&mut buf, filled + self.block);
+        buf[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
+        loop {
+            let n = loop {
+                match self.input.read(&mut buf[filled..filled + self.block]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.end();
+                        return Err(Failure::eval(format!("cannot read the trace: {e}")));
+                    }
+                }
+            };
+            let mut total = filled + n;
+            // A byte order mark before the first line is not part of it (once 3 bytes are in).
+            if self.bom && (total >= 3 || n == 0) {
+                self.bom = false;
+                if buf[..total].starts_with(b"\xef\xbb\xbf") {
+                    buf.copy_within(3..total, 0);
+                    total -= 3;
+                }
+            }
+            if n == 0 {
+                self.end();
+                return Ok((total > 0).then_some(Block {
+                    data: buf,
+                    len: total,
+                }));
+            }
+            // Hand over whole lines; keep the unfinished last one for the next read.
+            let Some(cut) = memchr::memrchr(b'\n', &buf[..total]) else {
+                filled = total;
+                fit(&mut buf, filled + self.block);
+                continue;
+            };
+            self.carry.extend_from_slice(&buf[cut + 1..total]);
+            let block = Block {
+                data: buf,
+                len: cut,
+            };
+            self.show(&block);
+            return Ok(Some(block));
+        }
+    }
+
+    fn show(&mut self, block: &Block) {
+        let Some(p) = &mut self.progress else {
+            return;
+        };
+        // Only for the display: workers number lines themselves.
+        p.lines += memchr::memchr_iter(b'\n', block.bytes()).count() as u64 + 1;
+        if p.shown.elapsed().as_millis() >= 500 {
+            p.shown = Clock::now();
+            let secs = p.started.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\r{} events read, {:.0} events/s",
+                p.lines,
+                p.lines as f64 / secs
+            );
+        }
+    }
+
+    fn end(&mut self) {
+        self.ended = true;
+    }
+}
+
+impl<R> Drop for Reader<R> {
+    /// Clears the progress line, however the reading ended.
+    fn drop(&mut self) {
+        if self.progress.as_ref().is_some_and(|p| p.lines > 0) {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Makes `buf` at least `len` bytes long.
+fn fit(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, 0);
     }
 }
 
@@ -98,177 +268,286 @@ impl Block {
 pub fn eval_stream(
     m: &Model,
     opts: &Options,
-    mut input: impl Read,
+    input: impl Read + Send,
     jobs: usize,
+) -> Result<Report, Failure> {
+    eval_blocks(m, opts, input, jobs, BLOCK)
+}
+
+/// [`eval_stream`], reading `block` bytes at a time.
+fn eval_blocks(
+    m: &Model,
+    opts: &Options,
+    input: impl Read + Send,
+    jobs: usize,
+    block: usize,
 ) -> Result<Report, Failure> {
     let jobs = jobs.max(1);
     let progress = std::io::stderr().is_terminal();
-    if jobs == 1 {
+    let parts = if jobs == 1 {
         // One core: read and evaluate on this thread, with no hand-over.
         let mut run = Run::new(m, opts.clone());
-        let (mut failure, mut next) = (None, 1);
-        let read = read_blocks(
-            &mut input,
-            |b| match feed(&mut run, &b, &mut next) {
-                Ok(()) => true,
-                Err(f) => {
-                    failure = Some(f);
-                    false
-                }
-            },
-            progress,
-        );
-        if let Some(f) = failure.or(read.err()) {
-            return Err(f);
+        let mut reader = Reader::new(input, progress, block);
+        let (mut next, mut spare) = (1, None);
+        while let Some(block) = reader.next(spare.take())? {
+            feed(&mut run, &block, &mut next)?;
+            spare = Some(block.data);
         }
-        return run
-            .into_parts()
-            .and_then(|p| assemble(m, opts, vec![p], 1))
-            .map_err(|stop| Failure {
-                stop,
-                text: Vec::new(),
-            });
-    }
-    let (parts, failure) = std::thread::scope(|scope| {
-        let mut senders = Vec::new();
-        let mut handles = Vec::new();
-        for me in 0..jobs {
-            let (tx, rx) = sync_channel::<Arc<Routed>>(32);
-            senders.push(tx);
-            let o = opts.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("worker-{me}"))
-                .spawn_scoped(scope, move || worker(m, o, me as u16, rx));
-            match spawned {
-                Ok(h) => handles.push(h),
-                Err(e) => {
-                    let msg = format!("cannot start a worker thread: {e}");
-                    return (
-                        Vec::new(),
-                        Some(Failure {
-                            stop: Stop::Eval(crate::eval::EvalError::new(msg)),
-                            text: Vec::new(),
-                        }),
-                    );
-                }
-            }
-        }
-        let mut router = Router::new(jobs);
-        let read = read_blocks(
-            &mut input,
-            |block| {
-                let (first, lines) = router.route(&block.data);
-                let routed = Arc::new(Routed {
-                    data: String::from_utf8(block.data).map_err(|e| e.into_bytes()),
-                    first,
-                    lines,
-                });
-                senders
-                    .iter()
-                    .all(|tx| tx.send(Arc::clone(&routed)).is_ok())
-            },
-            progress,
-        );
-        drop(senders);
-        let mut parts = Vec::new();
-        let mut failure: Option<Failure> = read.err();
-        for h in handles {
-            match h.join() {
-                Ok(Ok(p)) => parts.push(p),
-                Ok(Err(f)) => {
-                    // The earliest bad line wins, as in a sequential run.
-                    let earlier = match (&failure, &f.stop) {
-                        (None, _) => true,
-                        (
-                            Some(Failure {
-                                stop: Stop::Line(a, _),
-                                ..
-                            }),
-                            Stop::Line(b, _),
-                        ) => b < a,
-                        (
-                            Some(Failure {
-                                stop: Stop::Eval(a),
-                                ..
-                            }),
-                            Stop::Eval(b),
-                        ) => b.line < a.line,
-                        (
-                            Some(Failure {
-                                stop: Stop::Eval(a),
-                                ..
-                            }),
-                            Stop::Line(b, _),
-                        ) => Some(*b) < a.line,
-                        (
-                            Some(Failure {
-                                stop: Stop::Line(a, _),
-                                ..
-                            }),
-                            Stop::Eval(b),
-                        ) => b.line.is_some_and(|l| l < *a),
-                    };
-                    if earlier {
-                        failure = Some(f);
-                    }
-                }
-                Err(_) => {
-                    failure.get_or_insert(Failure {
-                        stop: Stop::Eval(crate::eval::EvalError::new("a worker thread failed")),
-                        text: Vec::new(),
-                    });
-                }
-            }
-        }
-        (parts, failure)
-    });
-    if let Some(f) = failure {
-        return Err(f);
-    }
+        vec![run.into_parts().map_err(|stop| Failure {
+            stop,
+            text: Vec::new(),
+        })?]
+    } else {
+        eval_parallel(m, opts, Reader::new(input, progress, block), jobs)?
+    };
     assemble(m, opts, parts, jobs).map_err(|stop| Failure {
         stop,
         text: Vec::new(),
     })
 }
 
+/// What the workers share: the stream, read by one of them at a time, how many blocks each
+/// has queued, and spent buffers.
+struct Shared<R> {
+    source: Mutex<Source<R>>,
+    queued: Vec<AtomicUsize>,
+    spare: Mutex<Vec<Vec<u8>>>,
+}
+
+/// The stream being read, where its lines go, and why reading stopped early.
+struct Source<R> {
+    reader: Reader<R>,
+    router: Router,
+    /// Each worker's queue; emptied when reading is over, which ends the workers' queues.
+    queues: Vec<SyncSender<Arc<Routed>>>,
+    failure: Option<Failure>,
+}
+
+impl<R: Read> Shared<R> {
+    /// Reads the next block, for worker `me`, and queues it to every worker with lines in
+    /// it, `me` included (so each worker evaluates its blocks in the order they were read);
+    /// or, when another worker is reading, leaves it to that one and says so (`false`).
+    fn read(&self, me: usize) -> Result<bool, Failure> {
+        // Never waits for the lock: a worker waiting for it could see its queue filled by
+        // the reader, and the reader then wait for it.
+        let mut src = match self.source.try_lock() {
+            Ok(s) => s,
+            Err(TryLockError::WouldBlock) => return Ok(false),
+            Err(TryLockError::Poisoned(_)) => {
+                return Err(Failure::eval("a worker thread failed".into()));
+            }
+        };
+        // Others may have filled this worker's queue since it looked: then it has work, and
+        // must not wait on its own queue. (Only the lock holder adds to the counts.)
+        if src.queues.is_empty() || self.queued[me].load(Relaxed) >= QUEUE {
+            return Ok(true);
+        }
+        let spare = self.spare.lock().ok().and_then(|mut s| s.pop());
+        let block = match src.reader.next(spare) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                src.queues.clear();
+                return Ok(true);
+            }
+            Err(f) => {
+                src.failure = Some(f);
+                src.queues.clear();
+                return Ok(true);
+            }
+        };
+        let (first, lines) = src.router.route(block.bytes());
+        let routed = Arc::new(Routed {
+            block,
+            first,
+            lines,
+        });
+        let mut stopped = false;
+        for (w, tx) in src.queues.iter().enumerate() {
+            if !routed.lines[w].is_empty() {
+                self.queued[w].fetch_add(1, Relaxed);
+                // Waits only for another worker with blocks queued, so evaluating: workers
+                // wait for their queues, never for the lock.
+                stopped |= tx.send(Arc::clone(&routed)).is_err();
+            }
+        }
+        if stopped {
+            // A worker stopped at a bad line: read no further.
+            src.queues.clear();
+        }
+        Ok(true)
+    }
+
+    /// Keeps a spent block's buffer for the next read, once no worker holds the block
+    /// (not one grown for a very long line).
+    fn recycle(&self, routed: Arc<Routed>) {
+        if let Some(r) = Arc::into_inner(routed)
+            && r.block.data.len() <= 2 * BLOCK
+            && let Ok(mut spare) = self.spare.lock()
+            && spare.len() < QUEUE
+        {
+            spare.push(r.block.data);
+        }
+    }
+}
+
+/// Runs `jobs` workers over the stream; each returns the parts of the accounts it owns.
+fn eval_parallel<R: Read + Send>(
+    m: &Model,
+    opts: &Options,
+    reader: Reader<R>,
+    jobs: usize,
+) -> Result<Vec<Parts>, Failure> {
+    let mut receivers = Vec::new();
+    let mut queues = Vec::new();
+    for _ in 0..jobs {
+        let (tx, rx) = sync_channel::<Arc<Routed>>(QUEUE);
+        queues.push(tx);
+        receivers.push(rx);
+    }
+    let shared = Shared {
+        source: Mutex::new(Source {
+            reader,
+            router: Router::new(jobs),
+            queues,
+            failure: None,
+        }),
+        queued: (0..jobs).map(|_| AtomicUsize::new(0)).collect(),
+        spare: Mutex::new(Vec::new()),
+    };
+    let (parts, mut failure) = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        let mut failure = None;
+        for (me, rx) in receivers.into_iter().enumerate() {
+            let o = opts.clone();
+            let shared = &shared;
+            let spawned = std::thread::Builder::new()
+                .name(format!("worker-{me}"))
+                .spawn_scoped(scope, move || worker(m, o, me, rx, shared));
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    // Stop the workers already started; their parts are not reported.
+                    if let Ok(mut src) = shared.source.lock() {
+                        src.queues.clear();
+                    }
+                    failure = Some(Failure::eval(format!("cannot start a worker thread: {e}")));
+                    break;
+                }
+            }
+        }
+        let mut parts = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(p)) => parts.push(p),
+                Ok(Err(f)) => failure = Some(Failure::first(failure, f)),
+                Err(_) => {
+                    let f = Failure::eval("a worker thread failed".into());
+                    failure = Some(Failure::first(failure, f));
+                }
+            }
+        }
+        (parts, failure)
+    });
+    match shared.source.into_inner() {
+        Ok(src) => {
+            if let Some(f) = src.failure {
+                failure = Some(Failure::first(failure, f));
+            }
+        }
+        Err(_) => {
+            let f = Failure::eval("a worker thread failed".into());
+            failure = Some(Failure::first(failure, f));
+        }
+    }
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(parts),
+    }
+}
+
 /// Reads and parses every line on this thread, as [`eval_stream`] does with one job, and
 /// evaluates nothing: the floor that evaluation is measured against. Returns (events, bad
 /// lines).
-pub fn parse_stream(m: &Model, mut input: impl Read) -> Result<(u64, u64), Failure> {
+pub fn parse_stream(m: &Model, input: impl Read) -> Result<(u64, u64), Failure> {
     let (mut events, mut bad, mut next) = (0u64, 0u64, 1u64);
-    read_blocks(
-        &mut input,
-        |block| {
-            for (line_no, raw) in block.lines(next) {
-                next = line_no + 1;
-                match raw.map(|t| crate::trace::parse_line(m, t, line_no)) {
-                    Ok(Ok(Some(p))) => {
-                        events += 1;
-                        std::hint::black_box(p);
-                    }
-                    Ok(Ok(None)) => {}
-                    _ => bad += 1,
+    let mut reader = Reader::new(input, false, BLOCK);
+    let mut spare = None;
+    while let Some(block) = reader.next(spare.take())? {
+        for (line_no, raw) in block.lines(next) {
+            next = line_no + 1;
+            match raw.map(|t| crate::trace::parse_line(m, t, line_no)) {
+                Ok(Ok(Some(p))) => {
+                    events += 1;
+                    std::hint::black_box(p);
                 }
+                Ok(Ok(None)) => {}
+                _ => bad += 1,
             }
-            true
-        },
-        false,
-    )?;
+        }
+        spare = Some(block.data);
+    }
     Ok((events, bad))
 }
 
-/// Evaluates the lines that the router gives worker `me`.
-fn worker(m: &Model, opts: Options, me: u16, rx: Receiver<Arc<Routed>>) -> Result<Parts, Failure> {
+/// Evaluates the lines of the accounts worker `me` owns, as they come through its queue;
+/// tops the queue up by reading when it runs low, and reads when it is empty.
+fn worker<R: Read>(
+    m: &Model,
+    opts: Options,
+    me: usize,
+    rx: Receiver<Arc<Routed>>,
+    shared: &Shared<R>,
+) -> Result<Parts, Failure> {
     let mut run = Run::new(m, opts);
-    for routed in rx {
+    let _leave = Leave(shared);
+    // Dropped before `_leave` (locals drop in reverse order), so a reader waiting to queue
+    // here stops waiting before the lock is taken to end the reading.
+    let rx = rx;
+    loop {
+        let routed = match rx.try_recv() {
+            Ok(r) => r,
+            // Reading is over and the queue is empty.
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                if shared.read(me)? {
+                    continue;
+                }
+                // Another worker is reading: wait for what it queues here, or until the
+                // reading is free again (the other may go on evaluating a long queue).
+                match rx.recv_timeout(std::time::Duration::from_micros(500)) {
+                    Ok(r) => r,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
+        if shared.queued[me].fetch_sub(1, Relaxed) <= LOW {
+            shared.read(me)?;
+        }
         for (line_no, raw) in routed.lines_of(me) {
             line(&mut run, line_no, raw)?;
         }
+        shared.recycle(routed);
     }
     run.into_parts().map_err(|stop| Failure {
         stop,
         text: Vec::new(),
     })
+}
+
+/// Ends the reading when a worker leaves, at the end or early (at a bad line, or in a
+/// panic), so that no other worker waits for blocks that never come.
+struct Leave<'a, R>(&'a Shared<R>);
+
+impl<R> Drop for Leave<'_, R> {
+    fn drop(&mut self) {
+        let mut src = self
+            .0
+            .source
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        src.queues.clear();
+    }
 }
 
 /// Sends each line to the worker that owns its account. An account is given, when first
@@ -366,77 +645,6 @@ fn line(run: &mut Run<'_>, line_no: u64, raw: Result<&str, &[u8]>) -> Result<(),
         stop,
         text: raw.map_or_else(|b| b, str::as_bytes).to_vec(),
     })
-}
-
-/// Reads whole lines in blocks; `emit` returns `false` when the workers are gone.
-fn read_blocks(
-    input: &mut impl Read,
-    mut emit: impl FnMut(Block) -> bool,
-    progress: bool,
-) -> Result<(), Failure> {
-    let started = Clock::now();
-    let mut last_report = Clock::now();
-    let mut carry: Vec<u8> = Vec::new();
-    let mut lines_read = 0u64;
-    let mut first = true;
-    loop {
-        let mut buf = std::mem::take(&mut carry);
-        let filled = buf.len();
-        buf.resize(filled + BLOCK, 0);
-        let n = loop {
-            match input.read(&mut buf[filled..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let msg = format!("cannot read the trace: {e}");
-                    return Err(Failure {
-                        stop: Stop::Eval(crate::eval::EvalError::new(msg)),
-                        text: Vec::new(),
-                    });
-                }
-            }
-        };
-        buf.truncate(filled + n);
-        // A byte order mark before the first line is not part of it (once 3 bytes are in).
-        if first && (buf.len() >= 3 || n == 0) {
-            first = false;
-            if buf.starts_with(b"\xef\xbb\xbf") {
-                buf.drain(..3);
-            }
-        }
-        if n == 0 {
-            if !buf.is_empty() {
-                emit(Block { data: buf });
-            }
-            break;
-        }
-        // Hand over whole lines; keep the unfinished last one for the next read.
-        let Some(cut) = memchr::memrchr(b'\n', &buf) else {
-            carry = buf;
-            continue;
-        };
-        carry = buf[cut + 1..].to_vec();
-        buf.truncate(cut);
-        if progress {
-            // Only for the display: workers number lines themselves.
-            lines_read += memchr::memchr_iter(b'\n', &buf).count() as u64 + 1;
-        }
-        if !emit(Block { data: buf }) {
-            break;
-        }
-        if progress && last_report.elapsed().as_millis() >= 500 {
-            last_report = Clock::now();
-            let secs = started.elapsed().as_secs_f64().max(1e-9);
-            eprint!(
-                "\r{lines_read} events read, {:.0} events/s",
-                lines_read as f64 / secs
-            );
-        }
-    }
-    if progress && lines_read > 0 {
-        eprint!("\r\x1b[2K");
-    }
-    Ok(())
 }
 
 /// [`account_of`] for lines that begin `{"at":"…","account":"…"` or `{"account":"…"` (what
@@ -569,19 +777,128 @@ fn string_end(line: &[u8], start: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// SES rules and a generated trace of `events` lines over `accounts` accounts.
+    fn ses_trace(events: u64, accounts: u32) -> (Model, Vec<u8>) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/tencent-ses.tariff");
+        let text = std::fs::read_to_string(path).unwrap();
+        let file = crate::parse_file(&text).unwrap();
+        let m = crate::model::compile(&file, &text, "tencent-ses.tariff").unwrap();
+        let opts = crate::r#gen::GenOptions {
+            events,
+            accounts,
+            seed: 11,
+            start: chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00+08:00").unwrap(),
+            days: 60,
+        };
+        let mut out = Vec::new();
+        crate::r#gen::generate(&m, &opts, &mut out).unwrap();
+        (m, out)
+    }
+
+    /// The report, or the failure's line and message: what a run gives, to compare runs.
+    fn outcome(
+        m: &Model,
+        opts: &Options,
+        input: impl Read + Send,
+        jobs: usize,
+        block: usize,
+    ) -> String {
+        match eval_blocks(m, opts, input, jobs, block) {
+            Ok(r) => r.to_json(),
+            Err(f) => format!("{:?} {:?}", f.stop, String::from_utf8_lossy(&f.text)),
+        }
+    }
+
+    #[test]
+    fn small_blocks_on_any_number_of_workers_give_the_one_thread_report() {
+        // Blocks of a few lines: hundreds of hand-overs, queues that fill (one account's
+        // lines all go to one worker while the other reads), lines longer than a block.
+        for accounts in [1, 3, 40] {
+            let (m, trace) = ses_trace(2_500, accounts);
+            let opts = Options::default();
+            let one = outcome(&m, &opts, &trace[..], 1, BLOCK);
+            assert!(one.contains("\"accounts\""), "{one}");
+            for block in [1, 64, 700, 5_000] {
+                for jobs in [1, 2, 3, 8] {
+                    assert_eq!(
+                        outcome(&m, &opts, &trace[..], jobs, block),
+                        one,
+                        "{accounts} accounts, {jobs} jobs, blocks of {block} bytes"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_bad_line_stops_every_number_of_workers_alike() {
+        let (m, trace) = ses_trace(3_000, 25);
+        let lines: Vec<&[u8]> = trace.split(|&b| b == b'\n').collect();
+        for bad in [5, 1_000, 2_990] {
+            let mut t = lines.clone();
+            t.insert(bad, b"{\"at\":\"not a time\",\"account\":\"acct-0001\"}");
+            t.insert(bad + 700.min(t.len() - bad - 1), b"\xff not text");
+            let t = t.join(&b'\n');
+            for keep_going in [false, true] {
+                let opts = Options {
+                    keep_going,
+                    ..Options::default()
+                };
+                let one = outcome(&m, &opts, &t[..], 1, BLOCK);
+                if !keep_going {
+                    assert!(one.contains(&format!("Line({}", bad + 1)), "{one}");
+                }
+                for (jobs, block) in [(2, 300), (3, 64), (2, BLOCK)] {
+                    assert_eq!(
+                        outcome(&m, &opts, &t[..], jobs, block),
+                        one,
+                        "bad line {bad}, {jobs} jobs, blocks of {block}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A stream that fails after `left` bytes.
+    struct Failing<'a> {
+        data: &'a [u8],
+        left: usize,
+    }
+
+    impl Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.left).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_stops_every_number_of_workers() {
+        let (m, trace) = ses_trace(1_000, 10);
+        for jobs in [1, 2, 3] {
+            let input = Failing {
+                data: &trace,
+                left: trace.len() / 2,
+            };
+            let got = outcome(&m, &Options::default(), input, jobs, 256);
+            assert!(got.contains("cannot read the trace: disk on fire"), "{got}");
+        }
+    }
+
     #[test]
     fn a_byte_order_mark_before_the_first_line_is_dropped() {
         let read = |input: &[u8]| {
+            let mut reader = Reader::new(input, false, BLOCK);
             let mut blocks = Vec::new();
-            read_blocks(
-                &mut &input[..],
-                |b| {
-                    blocks.push(b.data);
-                    true
-                },
-                false,
-            )
-            .unwrap();
+            while let Some(b) = reader.next(None).unwrap() {
+                blocks.push(b.bytes().to_vec());
+            }
             // Blocks end where a newline was cut.
             blocks.join(&b'\n')
         };
@@ -605,21 +922,25 @@ mod tests {
         // A line that is not UTF-8 too: it reaches its worker as bytes.
         let mut data = trace.trim_end().as_bytes().to_vec();
         data.extend_from_slice(b"\n{\"account\":\"x\xff\"}\r");
-        let block = Block { data };
+        let len = data.len();
+        let block = Block { data, len };
         let all: Vec<_> = block.lines(1).collect();
         for jobs in [2, 3] {
             let mut router = Router::new(jobs);
-            let (first, lines) = router.route(&block.data);
+            let (first, lines) = router.route(block.bytes());
             let routed = Routed {
-                data: String::from_utf8(block.data.clone()).map_err(|e| e.into_bytes()),
+                block: Block {
+                    data: block.data.clone(),
+                    len,
+                },
                 first,
                 lines,
             };
             assert_eq!(routed.first, 1);
-            let mut owner: std::collections::HashMap<Vec<u8>, u16> = Default::default();
+            let mut owner: std::collections::HashMap<Vec<u8>, usize> = Default::default();
             let mut numbers = Vec::new();
             let mut most = 0;
-            for w in 0..jobs as u16 {
+            for w in 0..jobs {
                 let mine: Vec<_> = routed.lines_of(w).collect();
                 most = most.max(mine.len());
                 for (n, line) in mine {
@@ -642,7 +963,7 @@ mod tests {
                 "every line, once"
             );
             assert!(most <= 1_002, "{jobs} jobs: {most} lines on one worker");
-            let (next, _) = router.route(&block.data);
+            let (next, _) = router.route(block.bytes());
             assert_eq!(next, 2_003, "the next block numbers on");
         }
     }
