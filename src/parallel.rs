@@ -579,33 +579,50 @@ impl Router {
         let mut lines: Vec<Vec<Span>> = (0..self.load.len())
             .map(|_| Vec::with_capacity(share))
             .collect();
-        let mut start = 0;
-        let mut i = 0u32;
-        let all = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
-        for end in all {
-            let w = usize::from(self.owner_of(&data[start..end]));
+        let (mut start, mut i) = (0, 0u32);
+        loop {
+            let rest = &data[start..];
+            // The account in the line's prefix is found without reading past the line (its
+            // strings stop at the newline, a control character; its literals hold none), and
+            // then only the rest of the line is searched for the newline.
+            let (w, len) = match account_prefix(rest) {
+                Some((account, after)) => {
+                    let len = memchr::memchr(b'\n', after).unwrap_or(after.len());
+                    (self.owner(account), rest.len() - after.len() + len)
+                }
+                None => {
+                    let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                    (self.owner_of(&rest[..len]), len)
+                }
+            };
+            let end = start + len;
             self.load[w] += 1;
             // Blocks are a read buffer: far below 4 GiB.
             lines[w].push((i, start as u32, end as u32));
-            start = end + 1;
             i += 1;
+            if end >= data.len() {
+                break;
+            }
+            start = end + 1;
         }
         self.next += u64::from(i);
         (first, lines)
     }
 
-    fn owner_of(&mut self, line: &[u8]) -> u16 {
-        let key = match account_prefix(line)
-            .map(Some)
-            .or_else(|| account_fast(line))
-        {
+    /// The worker of a line whose account is not in its prefix.
+    fn owner_of(&mut self, line: &[u8]) -> usize {
+        let key = match account_fast(line) {
             Some(k) => k.map(std::borrow::Cow::Borrowed),
             None => account_of(line),
         };
-        let key: &[u8] = match &key {
-            Some(k) => k,
-            None => b"default",
-        };
+        match &key {
+            Some(k) => self.owner(k),
+            None => self.owner(b"default"),
+        }
+    }
+
+    /// The worker of an account.
+    fn owner(&mut self, key: &[u8]) -> usize {
         let key = {
             use std::hash::Hasher;
             let mut h = rustc_hash::FxHasher::default();
@@ -613,13 +630,13 @@ impl Router {
             h.finish()
         };
         if let Some(&w) = self.owner.get(&key) {
-            return w;
+            return usize::from(w);
         }
-        // Jobs are at most 1,024 (the command line's bound).
         let w = (0..self.load.len())
             .min_by_key(|&w| self.load[w])
-            .map_or(0, |w| w as u16);
-        self.owner.insert(key, w);
+            .unwrap_or(0);
+        // Jobs are at most 1,024 (the command line's bound).
+        self.owner.insert(key, w as u16);
         w
     }
 }
@@ -649,19 +666,25 @@ fn line(run: &mut Run<'_>, line_no: u64, raw: Result<&str, &[u8]>) -> Result<(),
 
 /// [`account_of`] for lines that begin `{"at":"…","account":"…"` or `{"account":"…"` (what
 /// `tariff gen` and most producers write) with no backslash in those strings; `None` for other
-/// lines. The at value and the account are found eight bytes at a time.
+/// lines. Also what follows the account's closing quote. The at value and the account are
+/// found eight bytes at a time.
 #[inline]
-fn account_prefix(line: &[u8]) -> Option<&[u8]> {
+fn account_prefix(line: &[u8]) -> Option<(&[u8], &[u8])> {
     // The string that opens at `s[0]`'s quote's end: its inside, when it stops at a quote.
     fn inside(s: &[u8]) -> Option<(&[u8], &[u8])> {
         let end = crate::scan::string_stop(s)?;
         (s[end] == b'"').then(|| (&s[..end], &s[end + 1..]))
     }
-    let rest = match line.strip_prefix(b"{\"at\":\"") {
-        Some(r) => inside(r)?.1.strip_prefix(b",\"account\":\"")?,
-        None => line.strip_prefix(b"{\"account\":\"")?,
+    // Fixed-size comparisons: compiled to a few word compares, not a call.
+    fn after<'a, const N: usize>(s: &'a [u8], literal: &[u8; N]) -> Option<&'a [u8]> {
+        let (head, rest) = s.split_first_chunk::<N>()?;
+        (head == literal).then_some(rest)
+    }
+    let rest = match after(line, b"{\"at\":\"") {
+        Some(r) => after(inside(r)?.1, b",\"account\":\"")?,
+        None => after(line, b"{\"account\":\"")?,
     };
-    Some(inside(rest)?.0)
+    inside(rest)
 }
 
 /// [`account_of`] for short lines without escapes or control characters (`None` for other
@@ -1015,9 +1038,15 @@ mod tests {
             if let Some(fast) = account_fast(line.as_bytes()) {
                 proptest::prop_assert_eq!(fast, slow.as_deref(), "{}", line);
             }
-            if let Some(prefix) = account_prefix(line.as_bytes()) {
-                proptest::prop_assert_eq!(Some(prefix), slow.as_deref(), "{}", line);
+            let prefix = account_prefix(line.as_bytes()).map(|p| p.0);
+            if prefix.is_some() {
+                proptest::prop_assert_eq!(prefix, slow.as_deref(), "{}", line);
             }
+            // The router reads a block's lines without cutting them first: what follows a
+            // line's newline must not change what its prefix says.
+            let block = format!("{line}\n\",\"account\":\"other\"}}");
+            let in_block = account_prefix(block.as_bytes()).map(|p| p.0);
+            proptest::prop_assert_eq!(in_block, prefix, "{}", line);
         }
     }
 
@@ -1051,7 +1080,7 @@ mod tests {
             if let Some(fast) = account_fast(line.as_bytes()) {
                 assert_eq!(fast, slow.as_deref(), "{line}");
             }
-            if let Some(prefix) = account_prefix(line.as_bytes()) {
+            if let Some((prefix, _)) = account_prefix(line.as_bytes()) {
                 assert_eq!(Some(prefix), slow.as_deref(), "{line}");
             }
         }
@@ -1061,7 +1090,7 @@ mod tests {
             br#"{"account":"acct-1","at":"2026-01-01T00:00:00+08:00"}"#,
         ];
         for line in plain {
-            assert_eq!(account_prefix(line), Some(&b"acct-1"[..]));
+            assert_eq!(account_prefix(line).map(|p| p.0), Some(&b"acct-1"[..]));
         }
     }
 }
