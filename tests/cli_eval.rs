@@ -130,3 +130,44 @@ fn until_is_inclusive_and_later_events_are_counted() {
     assert_eq!(report["after_until"], 1);
     assert_eq!(report["accounts"][0]["rejections"][0]["quantity"], "2000");
 }
+
+/// Runs `tariff eval` on the trace `p`, fed through a pipe that pauses for a second after the
+/// first 100 lines (so reading outlasts the half second before progress shows); with
+/// `terminal`, stderr is a terminal (`script` gives it one). Returns what stderr received.
+fn eval_paused(p: &std::path::Path, jobs: &str, terminal: bool) -> String {
+    let bin = env!("CARGO_BIN_EXE_tariff");
+    let p = p.display();
+    let pipeline = format!(
+        "(head -n 100 '{p}'; sleep 1; tail -n +101 '{p}') | '{bin}' eval rules/tencent-ses.tariff - --format json --jobs {jobs} >/dev/null"
+    );
+    let out = if terminal {
+        // stdout of `script` is what the terminal showed: here, only stderr.
+        Command::new("script")
+            .args(["-qec", &pipeline, "/dev/null"])
+            .output()
+            .expect("`script` (util-linux) runs a command on a terminal")
+    } else {
+        Command::new("sh").args(["-c", &pipeline]).output().unwrap()
+    };
+    assert!(out.status.success(), "{out:?}");
+    if terminal {
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    } else {
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+#[test]
+fn progress_shows_on_a_terminal_and_nowhere_else() {
+    let p = write_trace("progress.jsonl", &multi_account_lines(None));
+    for jobs in ["1", "2"] {
+        let shown = eval_paused(&p, jobs, true);
+        assert!(
+            shown.contains(" events read, ") && shown.contains(" events/s"),
+            "{jobs} jobs: {shown:?}"
+        );
+        // The line is wiped at the end, leaving the terminal as it was.
+        assert!(shown.ends_with("\r\x1b[2K"), "{jobs} jobs: {shown:?}");
+        assert_eq!(eval_paused(&p, jobs, false), "", "{jobs} jobs");
+    }
+}
