@@ -58,6 +58,11 @@ measure() {
 
 ROWS=()
 
+# warm FILE: reads it once, so a timed run reads it from memory. Hosts may page out cold page
+# cache (this one runs DAMON's pageout), and a run that reads half its trace from disk measures
+# the disk.
+warm() { cat "$1" >/dev/null; }
+
 # One core: `--jobs 1` reads and evaluates on one thread; pinned to one CPU when taskset exists.
 ONE=()
 if command -v taskset >/dev/null 2>&1; then
@@ -81,9 +86,11 @@ bench() {
   local gen_s
   gen_s=$(secs "$t0" "$t1")
   echo "  parse only..." >&2
+  warm "$trace"
   measure "$WORK/$name.parse" ${pin[@]+"${pin[@]}"} "$BIN" eval "$RULES" "$trace" --parse-only
   local parse_s=$WALL parse_rss=$RSS
   echo "  eval --format json --jobs $jobs..." >&2
+  warm "$trace"
   measure "$WORK/$name.eval" ${pin[@]+"${pin[@]}"} "$BIN" eval "$RULES" "$trace" --format json --jobs "$jobs"
   local eval_s=$WALL eval_rss=$RSS
   "$BIN" eval "$RULES" "$trace" --format json --jobs "$jobs" >"$WORK/$name.json" 2>/dev/null || true
@@ -122,8 +129,10 @@ BEST2=$TWO_S
 MULTI="$WORK/ses-${ACCOUNTS}acct-jobs1.jsonl"
 for i in $(seq 1 "$PAIRS"); do
   echo "pair $i of $PAIRS: --jobs 1, --jobs 2..." >&2
+  warm "$MULTI"
   measure "$WORK/pair" ${ONE[@]+"${ONE[@]}"} "$BIN" eval "$RULES" "$MULTI" --format json --jobs 1
   a=$WALL
+  warm "$MULTI"
   measure "$WORK/pair" "$BIN" eval "$RULES" "$MULTI" --format json --jobs 2
   b=$WALL
   PAIR_RATIOS+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }')")
