@@ -800,12 +800,30 @@ fn string_end(line: &[u8], start: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
-    /// SES rules and a generated trace of `events` lines over `accounts` accounts.
-    fn ses_trace(events: u64, accounts: u32) -> (Model, Vec<u8>) {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/tencent-ses.tariff");
-        let text = std::fs::read_to_string(path).unwrap();
-        let file = crate::parse_file(&text).unwrap();
-        let m = crate::model::compile(&file, &text, "tencent-ses.tariff").unwrap();
+    /// Packages that expire, pay-as-you-go after them, daily bills.
+    const RULES: &str = "product t \"t\" {
+  currency USD
+  timezone +08:00
+  meter email
+  package p: 1000 email for 1 USD, valid 1 month, lifecycle pkg
+  draw email: packages, then payg
+  price ppu: 0.01 USD per email
+  bill usage: daily at 00:00, round to 0.01 half up per bill
+  lifecycle pkg {
+    state active: usable
+    state exhausted: usable
+    state expired: final, drops quota
+    active -> exhausted when empty
+    exhausted -> active when refilled
+    active, exhausted -> expired at expiry
+  }
+}
+";
+
+    /// [`RULES`] and a generated trace of `events` lines over `accounts` accounts.
+    fn trace_of(events: u64, accounts: u32) -> (Model, Vec<u8>) {
+        let file = crate::parse_file(RULES).unwrap();
+        let m = crate::model::compile(&file, RULES, "t.tariff").unwrap();
         let opts = crate::r#gen::GenOptions {
             events,
             accounts,
@@ -837,7 +855,7 @@ mod tests {
         // Blocks of a few lines: hundreds of hand-overs, queues that fill (one account's
         // lines all go to one worker while the other reads), lines longer than a block.
         for accounts in [1, 3, 40] {
-            let (m, trace) = ses_trace(2_500, accounts);
+            let (m, trace) = trace_of(2_500, accounts);
             let opts = Options::default();
             let one = outcome(&m, &opts, &trace[..], 1, BLOCK);
             assert!(one.contains("\"accounts\""), "{one}");
@@ -855,7 +873,7 @@ mod tests {
 
     #[test]
     fn the_first_bad_line_stops_every_number_of_workers_alike() {
-        let (m, trace) = ses_trace(3_000, 25);
+        let (m, trace) = trace_of(3_000, 25);
         let lines: Vec<&[u8]> = trace.split(|&b| b == b'\n').collect();
         for bad in [5, 1_000, 2_990] {
             let mut t = lines.clone();
@@ -903,7 +921,7 @@ mod tests {
 
     #[test]
     fn a_read_error_stops_every_number_of_workers() {
-        let (m, trace) = ses_trace(1_000, 10);
+        let (m, trace) = trace_of(1_000, 10);
         for jobs in [1, 2, 3] {
             let input = Failing {
                 data: &trace,
