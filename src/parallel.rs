@@ -39,15 +39,6 @@ impl Failure {
             Stop::Eval(e) => e.line,
         }
     }
-
-    /// Of two failures, the one a sequential run would have met first: the earlier line, and
-    /// one about no line (a read error, a failed thread) before any about a line.
-    fn first(a: Option<Failure>, b: Failure) -> Failure {
-        match a {
-            Some(a) if a.line() <= b.line() => a,
-            _ => b,
-        }
-    }
 }
 
 /// A block of whole lines (at least one), joined by newlines, as read: the first `len` bytes
@@ -217,6 +208,8 @@ impl<R: Read> Reader<R> {
                 continue;
             };
             self.carry.extend_from_slice(&buf[cut + 1..total]);
+            // A mark after a line's end is that line's.
+            self.bom = false;
             let block = Block {
                 data: buf,
                 len: cut,
@@ -374,6 +367,9 @@ impl<R: Read> Shared<R> {
             // A worker stopped at a bad line: read no further.
             src.queues.clear();
         }
+        drop(src);
+        // The workers may be done with the block already.
+        self.recycle(routed);
         Ok(true)
     }
 
@@ -414,9 +410,14 @@ fn eval_parallel<R: Read + Send>(
         queued: (0..jobs).map(|_| AtomicUsize::new(0)).collect(),
         spare: Mutex::new(Vec::new()),
     };
-    let (parts, mut failure) = std::thread::scope(|scope| {
+    // What a one-thread run would report first: a thread that failed, else the earliest bad
+    // line (a one-thread run evaluates every line it has read before reading on), else a read
+    // error, else what failed after the last line (carrying pending sums into an account).
+    let mut thread: Option<Failure> = None;
+    let mut bad_line: Option<Failure> = None;
+    let mut after: Option<Failure> = None;
+    let parts = std::thread::scope(|scope| {
         let mut handles = Vec::new();
-        let mut failure = None;
         for (me, rx) in receivers.into_iter().enumerate() {
             let o = opts.clone();
             let shared = &shared;
@@ -426,40 +427,45 @@ fn eval_parallel<R: Read + Send>(
             match spawned {
                 Ok(h) => handles.push(h),
                 Err(e) => {
-                    // Stop the workers already started; their parts are not reported.
-                    if let Ok(mut src) = shared.source.lock() {
-                        src.queues.clear();
-                    }
-                    failure = Some(Failure::eval(format!("cannot start a worker thread: {e}")));
+                    thread = Some(Failure::eval(format!("cannot start a worker thread: {e}")));
                     break;
                 }
             }
+        }
+        // Stop the workers already started (their parts are not reported), now that the
+        // queues of those never started are gone: a reader may be waiting on one.
+        if thread.is_some()
+            && let Ok(mut src) = shared.source.lock()
+        {
+            src.queues.clear();
         }
         let mut parts = Vec::new();
         for h in handles {
             match h.join() {
                 Ok(Ok(p)) => parts.push(p),
-                Ok(Err(f)) => failure = Some(Failure::first(failure, f)),
+                Ok(Err(f)) if f.line().is_some() => {
+                    if bad_line.as_ref().is_none_or(|b| f.line() < b.line()) {
+                        bad_line = Some(f);
+                    }
+                }
+                Ok(Err(f)) => {
+                    after.get_or_insert(f);
+                }
                 Err(_) => {
-                    let f = Failure::eval("a worker thread failed".into());
-                    failure = Some(Failure::first(failure, f));
+                    thread.get_or_insert(Failure::eval("a worker thread failed".into()));
                 }
             }
         }
-        (parts, failure)
+        parts
     });
-    match shared.source.into_inner() {
-        Ok(src) => {
-            if let Some(f) = src.failure {
-                failure = Some(Failure::first(failure, f));
-            }
-        }
+    let read = match shared.source.into_inner() {
+        Ok(src) => src.failure,
         Err(_) => {
-            let f = Failure::eval("a worker thread failed".into());
-            failure = Some(Failure::first(failure, f));
+            thread.get_or_insert(Failure::eval("a worker thread failed".into()));
+            None
         }
-    }
-    match failure {
+    };
+    match thread.or(bad_line).or(read).or(after) {
         Some(f) => Err(f),
         None => Ok(parts),
     }
@@ -930,23 +936,42 @@ mod tests {
             let got = outcome(&m, &Options::default(), input, jobs, 256);
             assert!(got.contains("cannot read the trace: disk on fire"), "{got}");
         }
+        // A bad line read before the error is what one thread meets first, even when the
+        // workers read ahead of it.
+        let mut lines: Vec<&[u8]> = trace.split(|&b| b == b'\n').collect();
+        lines.insert(5, b"{\"at\":\"not a time\",\"account\":\"acct-0001\"}");
+        let t = lines.join(&b'\n');
+        for jobs in [1, 2, 3] {
+            for block in [256, BLOCK] {
+                let input = Failing {
+                    data: &t,
+                    left: t.len() / 2,
+                };
+                let got = outcome(&m, &Options::default(), input, jobs, block);
+                assert!(got.starts_with("Line(6,"), "{jobs} jobs: {got}");
+            }
+        }
     }
 
     #[test]
     fn a_byte_order_mark_before_the_first_line_is_dropped() {
-        let read = |input: &[u8]| {
-            let mut reader = Reader::new(input, false, BLOCK);
-            let mut blocks = Vec::new();
-            while let Some(b) = reader.next(None).unwrap() {
-                blocks.push(b.bytes().to_vec());
-            }
-            // Blocks end where a newline was cut.
-            blocks.join(&b'\n')
-        };
-        assert_eq!(read(b"\xef\xbb\xbf{}\n{}"), b"{}\n{}");
-        assert_eq!(read(b"{}\n\xef\xbb\xbf{}"), b"{}\n\xef\xbb\xbf{}");
-        assert_eq!(read(b"\xef\xbb"), b"\xef\xbb");
-        assert_eq!(read(b"\xef\xbb\xbf"), b"");
+        // Reads of a byte at a time too, as a slow pipe gives them.
+        for block in [1, 2, 3, BLOCK] {
+            let read = |input: &[u8]| {
+                let mut reader = Reader::new(input, false, block);
+                let mut blocks = Vec::new();
+                while let Some(b) = reader.next(None).unwrap() {
+                    blocks.push(b.bytes().to_vec());
+                }
+                // Blocks end where a newline was cut.
+                blocks.join(&b'\n')
+            };
+            assert_eq!(read(b"\xef\xbb\xbf{}\n{}"), b"{}\n{}");
+            assert_eq!(read(b"{}\n\xef\xbb\xbf{}"), b"{}\n\xef\xbb\xbf{}");
+            assert_eq!(read(b"\n\xef\xbb\xbf{}"), b"\n\xef\xbb\xbf{}", "{block}");
+            assert_eq!(read(b"\xef\xbb"), b"\xef\xbb");
+            assert_eq!(read(b"\xef\xbb\xbf"), b"");
+        }
     }
 
     #[test]
