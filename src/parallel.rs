@@ -1093,6 +1093,55 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 500,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0xb10c),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Routing a block cuts it where splitting at newlines does, and sends each account
+        /// (as `account_of` reads it) to one worker.
+        #[test]
+        fn routing_a_block_cuts_its_lines_and_keeps_accounts_together(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "{\"at\":\"", "{\"account\":\"", "\",\"account\":\"", "\"",
+                        "2026-01-01T00:00:00+08:00", "acct-1", "acct-2", "\\", "\r", "}",
+                        "\",\"type\":\"usage\",\"meter\":\"email\",\"quantity\":1}",
+                        "\u{1}", " ", "x",
+                    ]),
+                    0..12,
+                ),
+                1..12,
+            )
+        ) {
+            let text = lines.iter().map(|l| l.concat()).collect::<Vec<_>>().join("\n");
+            let data = text.as_bytes();
+            let mut router = Router::new(3);
+            let (_, routed) = router.route(data);
+            let mut spans: Vec<Span> = routed.iter().flatten().copied().collect();
+            spans.sort_unstable();
+            let mut want = Vec::new();
+            let mut start = 0;
+            for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+                want.push((i as u32, start as u32, (start + line.len()) as u32));
+                start += line.len() + 1;
+            }
+            proptest::prop_assert_eq!(&spans, &want);
+            let mut owner = std::collections::HashMap::new();
+            for (w, mine) in routed.iter().enumerate() {
+                for &(_, from, to) in mine {
+                    let key = account_of(&data[from as usize..to as usize]).map(|k| k.into_owned());
+                    let key = key.unwrap_or_else(|| b"default".to_vec());
+                    proptest::prop_assert_eq!(*owner.entry(key).or_insert(w), w);
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_fast_account_agrees() {
         for line in [
