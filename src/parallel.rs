@@ -806,30 +806,15 @@ fn string_end(line: &[u8], start: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
-    /// Packages that expire, pay-as-you-go after them, daily bills.
-    const RULES: &str = "product t \"t\" {
-  currency USD
-  timezone +08:00
-  meter email
-  package p: 1000 email for 1 USD, valid 1 month, lifecycle pkg
-  draw email: packages, then payg
-  price ppu: 0.01 USD per email
-  bill usage: daily at 00:00, round to 0.01 half up per bill
-  lifecycle pkg {
-    state active: usable
-    state exhausted: usable
-    state expired: final, drops quota
-    active -> exhausted when empty
-    exhausted -> active when refilled
-    active, exhausted -> expired at expiry
-  }
-}
-";
+    /// Packages that expire, pay-as-you-go after them, daily bills: an eval fixture's rules
+    /// (the part before its trace).
+    const FIXTURE: &str = include_str!("../tests/fixtures/eval/timer_ids.tariff");
 
-    /// [`RULES`] and a generated trace of `events` lines over `accounts` accounts.
+    /// [`FIXTURE`]'s rules and a generated trace of `events` lines over `accounts` accounts.
     fn trace_of(events: u64, accounts: u32) -> (Model, Vec<u8>) {
-        let file = crate::parse_file(RULES).unwrap();
-        let m = crate::model::compile(&file, RULES, "t.tariff").unwrap();
+        let rules = FIXTURE.split("\n---").next().unwrap_or(FIXTURE);
+        let file = crate::parse_file(rules).unwrap();
+        let m = crate::model::compile(&file, rules, "timer_ids.tariff").unwrap();
         let opts = crate::r#gen::GenOptions {
             events,
             accounts,
