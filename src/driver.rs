@@ -41,6 +41,8 @@ pub struct Run<'m> {
     accounts: Vec<Account>,
     /// Account name to index (an Fx hash: the map is only looked up, never listed).
     index: FxHashMap<String, usize>,
+    /// Account index by a host's number for it ([`Run::event_keyed`]; `u32::MAX`: none yet).
+    keyed: Vec<u32>,
     invalid: Vec<InvalidOut>,
     after_until: u64,
     latest: Option<Instant>,
@@ -66,6 +68,7 @@ impl<'m> Run<'m> {
             opts,
             accounts: Vec::new(),
             index: FxHashMap::default(),
+            keyed: Vec::new(),
             invalid: Vec::new(),
             after_until: 0,
             latest: None,
@@ -97,13 +100,7 @@ impl<'m> Run<'m> {
 
     /// Feeds a line that is not UTF-8.
     pub fn not_text(&mut self, line: u64) -> Result<(), Stop> {
-        self.bad(
-            line,
-            LineError {
-                field: None,
-                message: "not UTF-8 text".into(),
-            },
-        )
+        self.bad(line, LineError::not_text())
     }
 
     /// Feeds one validated event of `account`.
@@ -113,18 +110,59 @@ impl<'m> Run<'m> {
         let a = match cached.or_else(|| self.index.get(account).copied()) {
             Some(a) => a,
             None => {
-                let mut acc = Account::new(self.m, account);
-                if let Some(o) = self.opts.opening {
-                    acc.open_balance(o);
-                }
-                self.accounts.push(acc);
-                self.first_line.push(ev.line);
-                self.index
-                    .insert(account.to_string(), self.accounts.len() - 1);
-                self.accounts.len() - 1
+                let a = self.open(account, ev.line);
+                self.index.insert(account.to_string(), a);
+                a
             }
         };
         self.last = Some(a);
+        self.apply(a, ev)
+    }
+
+    /// Feeds one validated event of the account a host numbers `key` (numbers are small and
+    /// dense, each always for one account); `name` gives its name the first time.
+    pub fn event_keyed(
+        &mut self,
+        key: u32,
+        name: impl FnOnce() -> String,
+        ev: Event,
+    ) -> Result<(), Stop> {
+        let k = key as usize;
+        let a = match self.keyed.get(k) {
+            Some(&a) if a != u32::MAX => a as usize,
+            _ => {
+                let a = self.open(&name(), ev.line);
+                if self.keyed.len() <= k {
+                    self.keyed.resize(k + 1, u32::MAX);
+                }
+                // An index past u32 (4 billion accounts) cannot be kept here.
+                self.keyed[k] = u32::try_from(a).map_err(|_| {
+                    Stop::Eval(EvalError::new("more than 4 billion accounts".to_string()))
+                })?;
+                a
+            }
+        };
+        self.apply(a, ev)
+    }
+
+    /// Reports a bad line (1-based), or stops at it without `--keep-going`.
+    pub fn reject(&mut self, line: u64, e: LineError) -> Result<(), Stop> {
+        self.bad(line, e)
+    }
+
+    /// A new account, first seen at `line`: its index.
+    fn open(&mut self, account: &str, line: u64) -> usize {
+        let mut acc = Account::new(self.m, account);
+        if let Some(o) = self.opts.opening {
+            acc.open_balance(o);
+        }
+        self.accounts.push(acc);
+        self.first_line.push(line);
+        self.accounts.len() - 1
+    }
+
+    /// Applies an event to account `a`.
+    fn apply(&mut self, a: usize, ev: Event) -> Result<(), Stop> {
         if let Some(prev) = self.accounts[a].last_at.filter(|p| ev.at < *p) {
             let msg = format!(
                 "time goes back: this event is earlier than the account's previous one at {}",

@@ -41,6 +41,16 @@ impl std::fmt::Display for LineError {
     }
 }
 
+impl LineError {
+    /// A line that is not UTF-8 text.
+    pub fn not_text() -> LineError {
+        LineError {
+            field: None,
+            message: "not UTF-8 text".into(),
+        }
+    }
+}
+
 fn bad(field: &'static str, message: impl Into<String>) -> LineError {
     LineError {
         field: Some(field),
