@@ -60,6 +60,14 @@ pub struct Parts {
     latest: Option<Instant>,
 }
 
+#[cfg(test)]
+impl Parts {
+    /// The accounts these parts hold (tests of the spread over workers).
+    pub(crate) fn account_names(&self) -> impl Iterator<Item = &str> {
+        self.accounts.iter().map(|a| a.name.as_str())
+    }
+}
+
 impl<'m> Run<'m> {
     /// A new run.
     pub fn new(m: &'m Model, opts: Options) -> Self {

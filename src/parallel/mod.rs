@@ -59,7 +59,8 @@ fn eval_blocks(
     jobs: usize,
     block: usize,
 ) -> Result<Report, Failure> {
-    let jobs = jobs.max(1);
+    // Workers are numbered in 16 bits.
+    let jobs = jobs.clamp(1, usize::from(u16::MAX));
     let progress = std::io::stderr().is_terminal();
     let parts = if jobs == 1 {
         // One core: read and evaluate on this thread, with no hand-over.
@@ -314,6 +315,154 @@ mod tests {
             assert_eq!(read(b"\n\xef\xbb\xbf{}"), b"\n\xef\xbb\xbf{}", "{block}");
             assert_eq!(read(b"\xef\xbb"), b"\xef\xbb");
             assert_eq!(read(b"\xef\xbb\xbf"), b"");
+        }
+    }
+
+    #[test]
+    fn the_accounts_of_a_block_spread_over_the_workers_by_their_lines() {
+        // Every account is met in the first block, before any block is handed over: the
+        // workers' loads must count the lines given out so far in the block.
+        let (m, trace) = trace_of(20_000, 40);
+        let text = String::from_utf8(trace.clone()).unwrap();
+        let mut lines: std::collections::HashMap<&str, usize> = Default::default();
+        for l in text.lines() {
+            let a = l
+                .split("\"account\":\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next());
+            *lines.entry(a.unwrap()).or_default() += 1;
+        }
+        for jobs in [2, 3] {
+            let reader = Reader::new(&trace[..], false, BLOCK);
+            let parts = workers::eval_parallel(&m, &Options::default(), reader, jobs).unwrap();
+            let shares: Vec<usize> = parts
+                .iter()
+                .map(|p| p.account_names().map(|a| lines[a]).sum())
+                .collect();
+            assert_eq!(shares.iter().sum::<usize>(), 20_000);
+            // Generated traces are heavy-tailed: an even split is not always possible.
+            let most = shares.iter().max().copied().unwrap_or(0);
+            assert!(
+                most * jobs < 20_000 * 13 / 10,
+                "lines per worker: {shares:?}"
+            );
+        }
+    }
+
+    /// Every number of workers and block size gives the one-thread outcome on `t`.
+    fn alike(m: &Model, t: &[u8], what: &str) {
+        for keep_going in [false, true] {
+            let opts = Options {
+                keep_going,
+                ..Options::default()
+            };
+            let one = outcome(m, &opts, t, 1, BLOCK);
+            // (Not tiny blocks under a huge line: a read call per byte or few.)
+            let tiny: &[usize] = if t.len() > 100_000 { &[] } else { &[1, 7] };
+            for &block in tiny.iter().chain(&[64, 300, 4_096, BLOCK]) {
+                assert_eq!(
+                    outcome(m, &opts, t, 1, block),
+                    one,
+                    "{what}: 1 job, block {block}"
+                );
+                for jobs in [2, 3, 5, 8, 33] {
+                    assert_eq!(
+                        outcome(m, &opts, t, jobs, block),
+                        one,
+                        "{what}: keep going {keep_going}, {jobs} jobs, blocks of {block}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn edge_traces_give_the_one_thread_outcome() {
+        let (m, trace) = trace_of(600, 7);
+        let lines: Vec<&[u8]> = trace.split(|&b| b == b'\n').collect();
+        alike(&m, b"", "empty");
+        alike(&m, b"\n\n\n\n\n\n\n\n\n\n", "blank lines");
+        alike(&m, b"\r\n  \n\n", "blank lines, cr");
+        alike(&m, lines[0], "one line, no newline");
+        let mut huge = lines[0].to_vec();
+        huge.pop();
+        huge.extend_from_slice(b",\"pad\":\"");
+        huge.extend(std::iter::repeat_n(b'x', 3 * BLOCK));
+        huge.extend_from_slice(b"\"}");
+        alike(&m, &huge, "one huge line");
+        let t = [&huge[..], &trace[..]].join(&b'\n');
+        alike(&m, &t, "a huge line, then a trace");
+        alike(&m, &trace, "the trace");
+        // Bad lines near the start, the end, together; a time going back among them.
+        for at in [0usize, 1, 2, 300, 599, 600] {
+            let mut l: Vec<Vec<u8>> = lines.iter().map(|l| l.to_vec()).collect();
+            l.insert(
+                at.min(l.len()),
+                b"{\"at\":\"nope\",\"account\":\"acct-1\"}".to_vec(),
+            );
+            let back = (at + 3).min(l.len() - 1);
+            l[back] = String::from_utf8_lossy(&l[back])
+                .replacen("\"2026-", "\"2025-", 1)
+                .into_bytes();
+            l.insert((at + 5).min(l.len()), b"\xff\xfe".to_vec());
+            alike(&m, &l.join(&b'\n'), &format!("bad lines at {at}"));
+        }
+    }
+
+    #[test]
+    fn a_read_error_anywhere_gives_the_one_thread_outcome() {
+        let (m, trace) = trace_of(400, 5);
+        let mut lines: Vec<&[u8]> = trace.split(|&b| b == b'\n').collect();
+        lines.insert(200, b"{\"at\":\"nope\"}");
+        let t = lines.join(&b'\n');
+        for left in (0..t.len()).step_by(997).chain([t.len()]) {
+            for keep_going in [false, true] {
+                let opts = Options {
+                    keep_going,
+                    ..Options::default()
+                };
+                for block in [1, 50, 4_096] {
+                    let one = outcome(&m, &opts, Failing { data: &t, left }, 1, block);
+                    for jobs in [2, 3, 8] {
+                        let got = outcome(&m, &opts, Failing { data: &t, left }, jobs, block);
+                        assert_eq!(
+                            got, one,
+                            "error after {left} bytes, {jobs} jobs, blocks of {block}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A stream that panics after `left` bytes.
+    struct Panicking<'a> {
+        data: &'a [u8],
+        left: usize,
+    }
+
+    impl Read for Panicking<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            assert!(self.left > 0, "reader panics");
+            let n = buf.len().min(self.left).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_worker_that_panics_stops_the_others() {
+        let (m, trace) = trace_of(2_000, 9);
+        for jobs in [2, 3, 8] {
+            for block in [64, 4_096] {
+                for left in [0, 1, 500, trace.len() / 2] {
+                    let input = Panicking { data: &trace, left };
+                    let got = outcome(&m, &Options::default(), input, jobs, block);
+                    assert!(got.contains("a worker thread failed"), "{jobs} jobs: {got}");
+                }
+            }
         }
     }
 }

@@ -121,12 +121,16 @@ impl<R: Read> Reader<R> {
                 }
             };
             let mut total = filled + n;
+            // Only the bytes just read can hold the first newline: a long line is searched
+            // once, not once per read.
+            let mut fresh = filled;
             // A byte order mark before the first line is not part of it (once 3 bytes are in).
             if self.bom && (total >= 3 || n == 0) {
                 self.bom = false;
                 if buf[..total].starts_with(b"\xef\xbb\xbf") {
                     buf.copy_within(3..total, 0);
                     total -= 3;
+                    fresh = 0;
                 }
             }
             if n == 0 {
@@ -137,7 +141,7 @@ impl<R: Read> Reader<R> {
                 }));
             }
             // Hand over whole lines; keep the unfinished last one for the next read.
-            let Some(cut) = memchr::memrchr(b'\n', &buf[..total]) else {
+            let Some(cut) = memchr::memrchr(b'\n', &buf[fresh..total]).map(|i| fresh + i) else {
                 filled = total;
                 fit(&mut buf, filled + self.block);
                 continue;

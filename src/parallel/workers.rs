@@ -22,23 +22,17 @@ use crate::trace::{LineError, parse_line};
 const WINDOW: u64 = 16;
 
 /// A parsed line, for the worker that owns its account.
-struct Item {
-    /// Where the line's text is in its block (for a failure's text).
-    from: u32,
-    to: u32,
-    what: What,
-}
-
-enum What {
+enum Item {
     /// An event of the account numbered `.0` (see [`Owners`]).
     Event(u32, Event),
     /// A line that is not an event: its number and why.
     Bad(u64, LineError),
 }
 
-/// One worker's lines of a block.
+/// One worker's lines of a block (numbered from `first`).
 struct Batch {
     block: Arc<Block>,
+    first: u64,
     items: Vec<Item>,
 }
 
@@ -228,52 +222,44 @@ impl<R: Read> Hub<'_, R> {
                 .map(|_| st.spare_items.pop().unwrap_or_default())
                 .collect()
         };
-        let (mut stop, mut own, mut failed) = (false, 0, None);
-        for (line, from, raw) in block.lines(first) {
-            let what = match raw {
+        let (mut stop, mut failed) = (false, None);
+        for (line, _, raw) in block.lines(first) {
+            let item = match raw {
                 Ok(text) => match parse_line(self.m, text, line) {
                     Ok(None) => continue,
-                    Ok(Some(p)) => {
-                        let key = names.key(self, p.account);
-                        What::Event(key, p.event)
-                    }
-                    Err(e) => What::Bad(line, e),
+                    Ok(Some(p)) => Item::Event(names.key(self, p.account), p.event),
+                    Err(e) => Item::Bad(line, e),
                 },
-                Err(_) => What::Bad(line, LineError::not_text()),
+                Err(_) => Item::Bad(line, LineError::not_text()),
             };
-            let w = match &what {
-                What::Event(key, _) => usize::from(names.owner[*key as usize]),
-                What::Bad(..) => {
+            let w = match &item {
+                Item::Event(key, _) => usize::from(names.owner[*key as usize]),
+                Item::Bad(..) => {
                     stop |= !self.keep_going;
                     (line % self.jobs as u64) as usize
                 }
             };
-            let text = raw.map_or_else(|b| b, str::as_bytes);
+            names.lines[w] += 1;
             if direct && w == me {
-                own += 1;
-                if let Err(stop) = apply(run, self, what) {
-                    failed = Some(Failure {
-                        stop,
-                        text: text.to_vec(),
-                    });
+                if let Err(stop) = apply(run, self, item) {
+                    let text = raw.map_or_else(|b| b, str::as_bytes).to_vec();
+                    failed = Some(Failure { stop, text });
                     break;
                 }
                 continue;
             }
-            // Blocks are a read buffer: far below 4 GiB.
-            let (from, to) = (from as u32, (from + text.len()) as u32);
-            batches[w].push(Item { from, to, what });
+            batches[w].push(item);
         }
         let mut st = self.state();
-        st.owners.load[me] += own;
+        names.count(&mut st.owners);
         for (w, items) in batches.into_iter().enumerate() {
-            st.owners.load[w] += items.len() as u64;
             let slot = if items.is_empty() {
                 st.spare_items.push(items);
                 None
             } else {
                 Some(Batch {
                     block: Arc::clone(&block),
+                    first,
                     items,
                 })
             };
@@ -317,42 +303,72 @@ fn lost() -> Failure {
 
 /// Evaluates a batch; on a failure, the failing line's text goes with it.
 fn eval<R: Read>(run: &mut Run<'_>, hub: &Hub<'_, R>, batch: &mut Batch) -> Result<(), Failure> {
-    let data = batch.block.bytes();
     for item in batch.items.drain(..) {
-        if let Err(stop) = apply(run, hub, item.what) {
-            return Err(Failure {
-                stop,
-                text: data[item.from as usize..item.to as usize].to_vec(),
-            });
+        let line = match &item {
+            Item::Event(_, ev) => ev.line,
+            Item::Bad(line, _) => *line,
+        };
+        if let Err(stop) = apply(run, hub, item) {
+            // Found again, rather than carried with every line.
+            let text = batch
+                .block
+                .lines(batch.first)
+                .find(|&(n, _, _)| n == line)
+                .map_or_else(Vec::new, |(_, _, raw)| {
+                    raw.map_or_else(|b| b, str::as_bytes).to_vec()
+                });
+            return Err(Failure { stop, text });
         }
     }
     Ok(())
 }
 
 /// Evaluates a parsed line.
-fn apply<R: Read>(run: &mut Run<'_>, hub: &Hub<'_, R>, what: What) -> Result<(), Stop> {
-    match what {
-        What::Event(key, ev) => run.event_keyed(key, || hub.name(key), ev),
-        What::Bad(line, e) => run.reject(line, e),
+fn apply<R: Read>(run: &mut Run<'_>, hub: &Hub<'_, R>, item: Item) -> Result<(), Stop> {
+    match item {
+        Item::Event(key, ev) => run.event_keyed(key, || hub.name(key), ev),
+        Item::Bad(line, e) => run.reject(line, e),
     }
 }
 
 /// A worker's copy of the account numbers and owners it has met, so it rarely takes the
-/// lock to look one up.
-#[derive(Default)]
+/// lock to look one up; and the lines it has given each worker since it last told
+/// [`Owners`].
 struct Names {
     key: FxHashMap<String, u32>,
     /// Owner by account number (`u16::MAX`: not met yet).
     owner: Vec<u16>,
+    lines: Vec<u64>,
 }
 
 impl Names {
+    fn new(jobs: usize) -> Names {
+        Names {
+            key: FxHashMap::default(),
+            owner: Vec::new(),
+            lines: vec![0; jobs],
+        }
+    }
+
+    /// Adds the lines counted here to the workers' loads.
+    fn count(&mut self, owners: &mut Owners) {
+        for (load, n) in owners.load.iter_mut().zip(&mut self.lines) {
+            *load += std::mem::take(n);
+        }
+    }
+
     /// The number of an account, and its owner in `self.owner`.
     fn key<R: Read>(&mut self, hub: &Hub<'_, R>, name: std::borrow::Cow<'_, str>) -> u32 {
         if let Some(&k) = self.key.get(&*name) {
             return k;
         }
-        let (k, w) = hub.state().owners.of(&name);
+        // The loads include the lines of this block so far: the accounts met in one block
+        // (all of them, in a short trace) spread by their lines too.
+        let (k, w) = {
+            let mut st = hub.state();
+            self.count(&mut st.owners);
+            st.owners.of(&name)
+        };
         if self.owner.len() <= k as usize {
             self.owner.resize(k as usize + 1, u16::MAX);
         }
@@ -366,7 +382,7 @@ impl Names {
 fn worker<R: Read>(hub: &Hub<'_, R>, opts: Options, me: usize) -> Result<Parts, Failure> {
     let _leave = Leave(hub);
     let mut run = Run::new(hub.m, opts);
-    let mut names = Names::default();
+    let mut names = Names::new(hub.jobs);
     let mut spent = None;
     loop {
         match hub.next_job(me, spent.take())? {
