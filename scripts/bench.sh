@@ -127,6 +127,18 @@ PAIR_RATIOS=()
 BEST1=$ONE_S
 BEST2=$TWO_S
 MULTI="$WORK/ses-${ACCOUNTS}acct-jobs1.jsonl"
+# What two cores give with nothing shared: the trace's two halves evaluated as separate
+# `--jobs 1` processes, one after the other and then side by side, each pinned to its own CPU.
+# Their ratio is this host's ceiling for two jobs (caches, memory and neighbours shared).
+split -n l/2 -d "$MULTI" "$WORK/half-"
+HALF0="$WORK/half-00"
+HALF1="$WORK/half-01"
+PIN0=() PIN1=()
+if [ ${#ONE[@]} -gt 0 ]; then
+  PIN0=(taskset -c 0) PIN1=(taskset -c 1)
+fi
+CEIL_ALONE=""
+CEIL_BOTH=""
 for i in $(seq 1 "$PAIRS"); do
   echo "pair $i of $PAIRS: --jobs 1, --jobs 2..." >&2
   warm "$MULTI"
@@ -138,6 +150,22 @@ for i in $(seq 1 "$PAIRS"); do
   PAIR_RATIOS+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }')")
   BEST1=$(awk -v a="$a" -v m="$BEST1" 'BEGIN { print (a < m) ? a : m }')
   BEST2=$(awk -v b="$b" -v m="$BEST2" 'BEGIN { print (b < m) ? b : m }')
+  echo "pair $i of $PAIRS: two halves alone, then side by side..." >&2
+  warm "$HALF0"
+  warm "$HALF1"
+  measure "$WORK/half" ${PIN0[@]+"${PIN0[@]}"} "$BIN" eval "$RULES" "$HALF0" --format json --jobs 1
+  h0=$WALL
+  measure "$WORK/half" ${PIN0[@]+"${PIN0[@]}"} "$BIN" eval "$RULES" "$HALF1" --format json --jobs 1
+  h1=$WALL
+  t0=$(now)
+  ${PIN0[@]+"${PIN0[@]}"} "$BIN" eval "$RULES" "$HALF0" --format json --jobs 1 >/dev/null 2>&1 &
+  ${PIN1[@]+"${PIN1[@]}"} "$BIN" eval "$RULES" "$HALF1" --format json --jobs 1 >/dev/null 2>&1
+  wait
+  t1=$(now)
+  both=$(secs "$t0" "$t1")
+  alone=$(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.2f", a + b }')
+  CEIL_ALONE=$(awk -v a="$alone" -v m="${CEIL_ALONE:-$alone}" 'BEGIN { print (a < m) ? a : m }')
+  CEIL_BOTH=$(awk -v b="$both" -v m="${CEIL_BOTH:-$both}" 'BEGIN { print (b < m) ? b : m }')
 done
 rm -f "$WORK"/*.jsonl
 
@@ -172,4 +200,5 @@ for r in "${ROWS[@]}"; do echo "$r"; done
 echo
 echo "$ACCOUNTS accounts: --jobs 2 is $(awk -v a="$ONE_S" -v b="$TWO_S" 'BEGIN { printf "%.2f", a / b }')x --jobs 1 in the rows above; reports $SAME"
 echo "  interleaved pairs: ${PAIR_RATIOS[*]}; best against best: ${BEST1}s / ${BEST2}s = $(awk -v a="$BEST1" -v b="$BEST2" 'BEGIN { printf "%.2f", a / b }')x"
+echo "  ceiling: the two halves as separate processes, ${CEIL_ALONE}s one after the other, ${CEIL_BOTH}s side by side = $(awk -v a="$CEIL_ALONE" -v b="$CEIL_BOTH" 'BEGIN { printf "%.2f", a / b }')x (best of $PAIRS)"
 echo "tariff check: $NFILES files in ${CHECK_S}s ($(rate "$NFILES" "$CHECK_S") files/s, exit $CHECK_RC): $(tail -1 "$WORK/check.err")"
