@@ -250,15 +250,17 @@ mod tests {
         }
     }
 
-    /// A stream that fails after `left` bytes.
+    /// A stream that fails after `left` bytes: an error, or a panic when `panics`.
     struct Failing<'a> {
         data: &'a [u8],
         left: usize,
+        panics: bool,
     }
 
     impl Read for Failing<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
             if self.left == 0 {
+                assert!(!self.panics, "reader panics");
                 return Err(std::io::Error::other("disk on fire"));
             }
             let n = buf.len().min(self.left).min(self.data.len());
@@ -276,6 +278,7 @@ mod tests {
             let input = Failing {
                 data: &trace,
                 left: trace.len() / 2,
+                panics: false,
             };
             let got = outcome(&m, &Options::default(), input, jobs, 256);
             assert!(got.contains("cannot read the trace: disk on fire"), "{got}");
@@ -290,6 +293,7 @@ mod tests {
                 let input = Failing {
                     data: &t,
                     left: t.len() / 2,
+                    panics: false,
                 };
                 let got = outcome(&m, &Options::default(), input, jobs, block);
                 assert!(got.starts_with("Line(6,"), "{jobs} jobs: {got}");
@@ -422,9 +426,17 @@ mod tests {
                     ..Options::default()
                 };
                 for block in [1, 50, 4_096] {
-                    let one = outcome(&m, &opts, Failing { data: &t, left }, 1, block);
+                    let run = |jobs| {
+                        let input = Failing {
+                            data: &t,
+                            left,
+                            panics: false,
+                        };
+                        outcome(&m, &opts, input, jobs, block)
+                    };
+                    let one = run(1);
                     for jobs in [2, 3, 8] {
-                        let got = outcome(&m, &opts, Failing { data: &t, left }, jobs, block);
+                        let got = run(jobs);
                         assert_eq!(
                             got, one,
                             "error after {left} bytes, {jobs} jobs, blocks of {block}"
@@ -435,30 +447,17 @@ mod tests {
         }
     }
 
-    /// A stream that panics after `left` bytes.
-    struct Panicking<'a> {
-        data: &'a [u8],
-        left: usize,
-    }
-
-    impl Read for Panicking<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            assert!(self.left > 0, "reader panics");
-            let n = buf.len().min(self.left).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            self.left -= n;
-            Ok(n)
-        }
-    }
-
     #[test]
     fn a_worker_that_panics_stops_the_others() {
         let (m, trace) = trace_of(2_000, 9);
         for jobs in [2, 3, 8] {
             for block in [64, 4_096] {
                 for left in [0, 1, 500, trace.len() / 2] {
-                    let input = Panicking { data: &trace, left };
+                    let input = Failing {
+                        data: &trace,
+                        left,
+                        panics: true,
+                    };
                     let got = outcome(&m, &Options::default(), input, jobs, block);
                     assert!(got.contains("a worker thread failed"), "{jobs} jobs: {got}");
                 }
