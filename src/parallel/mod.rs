@@ -170,6 +170,21 @@ mod tests {
         }
     }
 
+    /// The one-thread outcome on `t`, having checked that each (jobs, block size) in `runs`
+    /// gives it too.
+    fn as_one_thread(m: &Model, opts: &Options, t: &[u8], runs: &[(usize, usize)]) -> String {
+        let one = outcome(m, opts, t, 1, BLOCK);
+        for &(jobs, block) in runs {
+            assert_eq!(
+                outcome(m, opts, t, jobs, block),
+                one,
+                "{jobs} jobs, blocks of {block}, keep going {}",
+                opts.keep_going
+            );
+        }
+        one
+    }
+
     #[test]
     fn small_blocks_on_any_number_of_workers_give_the_one_thread_report() {
         // Blocks of a few lines: hundreds of hand-overs, queues that fill (one account's
@@ -205,16 +220,9 @@ mod tests {
                     keep_going,
                     ..Options::default()
                 };
-                let one = outcome(&m, &opts, &t[..], 1, BLOCK);
+                let one = as_one_thread(&m, &opts, &t, &[(2, 300), (3, 64), (2, BLOCK)]);
                 if !keep_going {
                     assert!(one.contains(&format!("Line({}", bad + 1)), "{one}");
-                }
-                for (jobs, block) in [(2, 300), (3, 64), (2, BLOCK)] {
-                    assert_eq!(
-                        outcome(&m, &opts, &t[..], jobs, block),
-                        one,
-                        "bad line {bad}, {jobs} jobs, blocks of {block}"
-                    );
                 }
             }
         }
@@ -235,17 +243,11 @@ mod tests {
                 keep_going,
                 ..Options::default()
             };
-            let one = outcome(&m, &opts, &t[..], 1, BLOCK);
+            let runs = [(2, 300), (3, 64), (2, BLOCK), (8, 1_000)];
+            let one = as_one_thread(&m, &opts, &t, &runs);
             assert!(one.contains("time goes back"), "{one}");
             if !keep_going {
                 assert!(one.starts_with("Line(2000,"), "{one}");
-            }
-            for (jobs, block) in [(2, 300), (3, 64), (2, BLOCK), (8, 1_000)] {
-                assert_eq!(
-                    outcome(&m, &opts, &t[..], jobs, block),
-                    one,
-                    "{jobs} jobs, blocks of {block}"
-                );
             }
         }
     }
